@@ -1,0 +1,101 @@
+"""One settings tree, read from the environment and .env (prefix DOORSTEP_, nested by __)."""
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///doorstep.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_key: SecretStr | None = None
+    public_url: str | None = None
+
+
+class DaySettings(BaseModel):
+    """Where and when deliveries happen when the input does not say."""
+
+    timezone: str = "Europe/Berlin"
+    phone_region: str = "DE"
+    locale: str = "en"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {value!r} (use an ISO 3166 code such as DE or US)")
+        return value.upper()
+
+
+class EtaSettings(BaseModel):
+    matrix: Literal["haversine", "osrm", "osrm_http"] = "haversine"
+    detour_factor: float = Field(default=1.3, ge=1.0, le=5.0)
+    speed_kmh: float = Field(default=25.0, gt=0, le=150)
+    osm_pbf: Path | None = None
+    osrm_cache_dir: Path = Path(".cache/osrm")
+    osrm_url: str = "http://127.0.0.1:5000"
+    osrm_profile: str = "driving"
+    window_minutes: int = Field(default=60, ge=15, le=480)
+    window_align_minutes: int = Field(default=15, ge=1, le=60)
+    exploration: int = Field(default=5, ge=1, le=5)
+    threads: int = Field(default=2, ge=1, le=64)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOORSTEP_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    store: StoreSettings = StoreSettings()
+    web: WebSettings = WebSettings()
+    day: DaySettings = DaySettings()
+    eta: EtaSettings = EtaSettings()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ConfigError(Exception):
+    """Start-up refused: a setting is wrong. The message names the environment key."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line per bad key."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for error in exc.errors():
+        key = "DOORSTEP_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""Deliveries, drivers and depots as the rest of the code sees them: plain data, no I/O."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    PLANNED = "planned"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    ARRIVED = "arrived"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+
+
+# The delivery state machine, read top-down: status -> where it may go next.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.CREATED: frozenset({Status.PLANNED, Status.RESCHEDULED, Status.CANCELLED}),
+    Status.PLANNED: frozenset(
+        {Status.PLANNED, Status.CREATED, Status.OUT_FOR_DELIVERY, Status.RESCHEDULED, Status.CANCELLED}
+    ),
+    Status.RESCHEDULED: frozenset({Status.PLANNED, Status.CREATED, Status.CANCELLED}),
+    Status.OUT_FOR_DELIVERY: frozenset({Status.ARRIVED, Status.DELIVERED, Status.FAILED}),
+    Status.ARRIVED: frozenset({Status.DELIVERED, Status.FAILED}),
+    Status.FAILED: frozenset({Status.RESCHEDULED, Status.CANCELLED}),
+    Status.DELIVERED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+# Statuses a (re)plan may still assign to a route.
+PLANNABLE: frozenset[Status] = frozenset({Status.CREATED, Status.PLANNED, Status.RESCHEDULED})
+# Statuses where the parcel has left the depot: the day's plan can no longer be rebuilt from scratch.
+UNDER_WAY: frozenset[Status] = frozenset(
+    {Status.OUT_FOR_DELIVERY, Status.ARRIVED, Status.DELIVERED, Status.FAILED}
+)
+
+
+class TransitionError(ValueError):
+    """A status change the state machine does not allow."""
+
+    def __init__(self, current: Status, wanted: Status) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final state)"
+        super().__init__(f"cannot go from {current} to {wanted}; allowed from {current}: {allowed}")
+        self.current = current
+        self.wanted = wanted
+
+
+def check_transition(current: Status, wanted: Status) -> None:
+    if wanted not in TRANSITIONS[current]:
+        raise TransitionError(current, wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class Depot:
+    id: int
+    code: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    id: int
+    code: str
+    name: str
+    phone: str | None
+    depot_id: int
+    capacity: int
+    skills: tuple[str, ...]
+    shift_start: time
+    shift_end: time
+    start_lat: float | None
+    start_lon: float | None
+    end_lat: float | None
+    end_lon: float | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    order_id: str
+    recipient_id: int
+    depot_id: int | None
+    name: str
+    phone: str
+    locale: str
+    timezone: str
+    address: str
+    lat: float
+    lon: float
+    date: date
+    window_start: datetime
+    window_end: datetime
+    service_s: int
+    size: int
+    skills: tuple[str, ...]
+    notes: str
+    status: Status
+    tracking_token: str

@@ -1,0 +1,174 @@
+"""Plans, their routes and stops, and the jobs a plan could not serve."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.deliveries import Status
+from bot.store.tables import deliveries, drivers, plans, routes, stops, unassigned
+
+
+@dataclass(frozen=True, slots=True)
+class NewStop:
+    delivery_id: int
+    sequence: int
+    planned_arrival: datetime
+    promised_start: datetime
+    promised_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewRoute:
+    driver_id: int
+    start_at: datetime
+    end_at: datetime
+    distance_m: int
+    duration_s: int
+    stops: Sequence[NewStop]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanHeader:
+    id: int
+    date: date
+    version: int
+    matrix: str
+    cost: int
+    solve_ms: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StopView:
+    delivery_id: int
+    order_id: str
+    name: str
+    address: str
+    sequence: int
+    planned_arrival: datetime
+    promised_start: datetime
+    promised_end: datetime
+    window_start: datetime
+    window_end: datetime
+    status: Status
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteView:
+    id: int
+    driver_id: int
+    driver_code: str
+    driver_name: str
+    start_at: datetime
+    end_at: datetime
+    distance_m: int
+    duration_s: int
+    stops: tuple[StopView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignedView:
+    delivery_id: int
+    order_id: str
+    reason: str
+
+
+async def save(
+    conn: AsyncConnection,
+    header: dict[str, object],
+    new_routes: Sequence[NewRoute],
+    unserved: Sequence[tuple[int, str]],
+) -> PlanHeader:
+    """Store a new version of the day's plan and make it the active one."""
+    day = header["date"]
+    last = (await conn.execute(sa.select(sa.func.max(plans.c.version)).where(plans.c.date == day))).scalar()
+    await conn.execute(plans.update().where(plans.c.date == day).values(active=False))
+    insert = plans.insert().values(**header, version=(last or 0) + 1, active=True).returning(*plans.c)
+    row = (await conn.execute(insert)).one()
+    for route in new_routes:
+        values = {
+            k: getattr(route, k) for k in ("driver_id", "start_at", "end_at", "distance_m", "duration_s")
+        }
+        route_id = (
+            await conn.execute(routes.insert().values(plan_id=row.id, **values).returning(routes.c.id))
+        ).scalar_one()
+        rows = [{"route_id": route_id, **{k: getattr(s, k) for k in NewStop.__slots__}} for s in route.stops]
+        if rows:
+            await conn.execute(stops.insert(), rows)
+    if unserved:
+        await conn.execute(
+            unassigned.insert(), [{"plan_id": row.id, "delivery_id": d, "reason": r} for d, r in unserved]
+        )
+    return _header(row)
+
+
+def _header(row: sa.Row[object]) -> PlanHeader:
+    return PlanHeader(**{k: v for k, v in row._mapping.items() if k in PlanHeader.__slots__})
+
+
+async def active(conn: AsyncConnection, day: date) -> PlanHeader | None:
+    row = (await conn.execute(sa.select(plans).where(plans.c.date == day, plans.c.active))).first()
+    return _header(row) if row else None
+
+
+async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
+    route_rows = await conn.execute(
+        sa.select(routes, drivers.c.code, drivers.c.name)
+        .join(drivers, drivers.c.id == routes.c.driver_id)
+        .where(routes.c.plan_id == plan_id)
+        .order_by(drivers.c.code)
+    )
+    stop_rows = await conn.execute(
+        sa.select(
+            stops.c.route_id,
+            stops.c.delivery_id,
+            deliveries.c.order_id,
+            deliveries.c.name,
+            deliveries.c.address,
+            stops.c.sequence,
+            stops.c.planned_arrival,
+            stops.c.promised_start,
+            stops.c.promised_end,
+            deliveries.c.window_start,
+            deliveries.c.window_end,
+            deliveries.c.status,
+            deliveries.c.timezone,
+        )
+        .join(deliveries, deliveries.c.id == stops.c.delivery_id)
+        .join(routes, routes.c.id == stops.c.route_id)
+        .where(routes.c.plan_id == plan_id)
+        .order_by(stops.c.route_id, stops.c.sequence)
+    )
+    by_route: dict[int, list[StopView]] = {}
+    for s in stop_rows:
+        values = dict(s._mapping)
+        route_id = values.pop("route_id")
+        by_route.setdefault(route_id, []).append(StopView(**{**values, "status": Status(values["status"])}))
+    return [
+        RouteView(
+            id=r.id,
+            driver_id=r.driver_id,
+            driver_code=r.code,
+            driver_name=r.name,
+            start_at=r.start_at,
+            end_at=r.end_at,
+            distance_m=r.distance_m,
+            duration_s=r.duration_s,
+            stops=tuple(by_route.get(r.id, [])),
+        )
+        for r in route_rows
+    ]
+
+
+async def unassigned_views(conn: AsyncConnection, plan_id: int) -> list[UnassignedView]:
+    rows = await conn.execute(
+        sa.select(unassigned.c.delivery_id, deliveries.c.order_id, unassigned.c.reason)
+        .join(deliveries, deliveries.c.id == unassigned.c.delivery_id)
+        .where(unassigned.c.plan_id == plan_id)
+        .order_by(deliveries.c.order_id)
+    )
+    return [UnassignedView(**row._mapping) for row in rows]

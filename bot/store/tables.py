@@ -1,0 +1,187 @@
+"""SQLAlchemy Core tables: the single source of truth. Portable SQL only (SQLite and PostgreSQL)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored: times are UTC and aware")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True)
+
+
+def _stamps() -> list[sa.Column[datetime]]:
+    return [
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+depots = sa.Table(
+    "depots",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(500), nullable=False, server_default=""),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    *_stamps(),
+)
+
+drivers = sa.Table(
+    "drivers",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("depot_id", sa.ForeignKey("depots.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("skills", sa.JSON, nullable=False),
+    sa.Column("shift_start", sa.Time, nullable=False),
+    sa.Column("shift_end", sa.Time, nullable=False),
+    sa.Column("start_lat", sa.Float),
+    sa.Column("start_lon", sa.Float),
+    sa.Column("end_lat", sa.Float),
+    sa.Column("end_lon", sa.Float),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("position_lat", sa.Float),
+    sa.Column("position_lon", sa.Float),
+    sa.Column("position_at", UtcDateTime),
+    *_stamps(),
+)
+
+recipients = sa.Table(
+    "recipients",
+    metadata,
+    _id(),
+    sa.Column("phone", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320)),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    *_stamps(),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    _id(),
+    sa.Column("order_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="RESTRICT"), nullable=False),
+    # NULL: any depot's vehicles may serve it.
+    sa.Column("depot_id", sa.ForeignKey("depots.id", ondelete="RESTRICT")),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(500), nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("window_end", UtcDateTime, nullable=False),
+    sa.Column("service_s", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("skills", sa.JSON, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("tracking_token", sa.String(64), nullable=False, unique=True),
+    *_stamps(),
+    sa.Index("ix_deliveries_date_status", "date", "status"),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    _id(),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("matrix", sa.String(32), nullable=False),
+    sa.Column("cost", sa.Integer, nullable=False),
+    sa.Column("solve_ms", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("date", "version", name="uq_plans_date_version"),
+)
+
+routes = sa.Table(
+    "routes",
+    metadata,
+    _id(),
+    sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("driver_id", sa.ForeignKey("drivers.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("start_at", UtcDateTime, nullable=False),
+    sa.Column("end_at", UtcDateTime, nullable=False),
+    sa.Column("distance_m", sa.Integer, nullable=False),
+    sa.Column("duration_s", sa.Integer, nullable=False),
+    sa.UniqueConstraint("plan_id", "driver_id", name="uq_routes_plan_driver"),
+)
+
+stops = sa.Table(
+    "stops",
+    metadata,
+    _id(),
+    sa.Column("route_id", sa.ForeignKey("routes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), nullable=False, index=True),
+    sa.Column("sequence", sa.Integer, nullable=False),
+    sa.Column("planned_arrival", UtcDateTime, nullable=False),
+    sa.Column("promised_start", UtcDateTime, nullable=False),
+    sa.Column("promised_end", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("route_id", "sequence", name="uq_stops_route_sequence"),
+)
+
+unassigned = sa.Table(
+    "unassigned",
+    metadata,
+    _id(),
+    sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("driver_id", sa.ForeignKey("drivers.id", ondelete="RESTRICT")),
+    sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="RESTRICT")),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+)

@@ -1,0 +1,70 @@
+"""Plan a day: matrix, VROOM solve off the event loop, unassigned jobs explained."""
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from eta import diagnose, problem
+from eta.geo import LatLon
+from eta.matrix import Matrix, MatrixProvider
+from eta.model import JobSpec, Plan, Unserved, VehicleSpec
+
+
+async def plan_day(
+    vehicles: Sequence[VehicleSpec],
+    jobs: Sequence[JobSpec],
+    matrix_provider: MatrixProvider,
+    *,
+    exploration: int = 5,
+    threads: int = 2,
+) -> Plan:
+    """The full optimisation (the nightly plan): every job on the best van, or explained."""
+    if not jobs:
+        return Plan(routes=(), unserved=(), cost=0, solve_ms=0)
+    indexed, points = _index(vehicles, jobs)
+    matrix = await matrix_provider.table(points)
+    if not vehicles:
+        unserved = diagnose.reasons([job.id for job in jobs], indexed, matrix)
+        return Plan(routes=(), unserved=_unserved(unserved), cost=0, solve_ms=0)
+    epoch = _epoch(vehicles, jobs)
+    started = time.perf_counter()
+    raw = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads)
+    solve_ms = round((time.perf_counter() - started) * 1000)
+    unserved = diagnose.reasons(raw.unassigned, indexed, matrix)
+    return Plan(
+        routes=tuple(r for r in raw.routes if r.stops),
+        unserved=_unserved(unserved),
+        cost=raw.cost,
+        solve_ms=solve_ms,
+    )
+
+
+def _solve(
+    indexed: problem.Indexed, matrix: Matrix, epoch: datetime, exploration: int, threads: int
+) -> problem.RawSolution:
+    instance = problem.build(indexed, matrix, epoch)
+    return problem.solve(instance, epoch, exploration=exploration, threads=threads)
+
+
+def _index(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> tuple[problem.Indexed, list[LatLon]]:
+    """One matrix row per distinct point, shared by vans and jobs at the same place."""
+    rows: dict[LatLon, int] = {}
+
+    def row(point: LatLon) -> int:
+        return rows.setdefault(point, len(rows))
+
+    indexed = problem.Indexed(
+        vehicles=[(van, row(van.start), row(van.end)) for van in vehicles],
+        jobs=[(job, row(job.location)) for job in jobs],
+    )
+    return indexed, list(rows)
+
+
+def _epoch(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> datetime:
+    earliest = min([van.shift_start for van in vehicles] + [job.window_start for job in jobs])
+    return earliest - timedelta(hours=1)
+
+
+def _unserved(reasons: dict[int, str]) -> tuple[Unserved, ...]:
+    return tuple(Unserved(job_id, text) for job_id, text in sorted(reasons.items()))

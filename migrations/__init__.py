@@ -1,0 +1,1 @@
+"""Alembic migrations, applied by `open_store` on every start."""
