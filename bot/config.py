@@ -1,11 +1,11 @@
 """One settings tree, read from the environment and .env (prefix DOORSTEP_, nested by __)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,14 @@ class EtaSettings(BaseModel):
     window_align_minutes: int = Field(default=15, ge=1, le=60)
     exploration: int = Field(default=5, ge=1, le=5)
     threads: int = Field(default=2, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.matrix == "osrm" and self.osm_pbf is None:
+            raise ValueError("matrix=osrm needs DOORSTEP_ETA__OSM_PBF, the path of an .osm.pbf extract")
+        if self.window_minutes % self.window_align_minutes:
+            raise ValueError("window_minutes must be a multiple of window_align_minutes")
+        return self
 
 
 class Settings(BaseSettings):

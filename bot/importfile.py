@@ -3,22 +3,34 @@
 import csv
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.domain.intake import REQUIRED, RowError
+from bot.usecases.fleet import FleetIn
 
 
 class ImportFileError(ValueError):
     """The file itself cannot be read as deliveries (not a row problem)."""
 
 
-def read_rows(path: Path) -> list[tuple[int, Mapping[str, object]]]:
+@dataclass(frozen=True)
+class DayFile:
+    """Numbered delivery rows, and the depots and drivers a JSON file may carry with them."""
+
+    rows: list[tuple[int, Mapping[str, object]]]
+    fleet: FleetIn | None = None
+
+
+def read_day_file(path: Path) -> DayFile:
     """Rows numbered as a person finds them: CSV by line (header = line 1), JSON by item (from 1)."""
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     if path.suffix.lower() == ".json":
-        return _json_rows(path)
-    return list(_csv_rows(path))
+        return _json_file(path)
+    return DayFile(list(_csv_rows(path)))
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
@@ -42,18 +54,29 @@ def _sniff(sample: str) -> type[csv.Dialect]:
         return csv.excel
 
 
-def _json_rows(path: Path) -> list[tuple[int, Mapping[str, object]]]:
+def _json_file(path: Path) -> DayFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ImportFileError(f"{path}: not valid JSON ({exc})") from None
-    items = data.get("deliveries") if isinstance(data, dict) else data
+    items = data.get("deliveries", []) if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ImportFileError(f"{path}: expected a list of deliveries or an object with a 'deliveries' list")
     bad = [n for n, item in enumerate(items, 1) if not isinstance(item, dict)]
     if bad:
         raise ImportFileError(f"{path}: item(s) {', '.join(map(str, bad))} are not objects")
-    return list(enumerate(items, 1))
+    return DayFile(list(enumerate(items, 1)), _fleet(path, data) if isinstance(data, dict) else None)
+
+
+def _fleet(path: Path, data: dict[str, object]) -> FleetIn | None:
+    sections = {key: data[key] for key in ("depots", "drivers") if key in data}
+    if not sections:
+        return None
+    try:
+        return FleetIn.model_validate(sections)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ImportFileError(f"{path}: {problems}") from None
 
 
 def describe(path: Path, error: RowError) -> str:

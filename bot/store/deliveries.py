@@ -67,7 +67,7 @@ async def get(conn: AsyncConnection, delivery_id: int) -> Delivery | None:
 
 @dataclass(frozen=True)
 class DeliveryFilter:
-    date: date | None = None
+    day: date | None = None
     statuses: Sequence[Status] = ()
     depot_id: int | None = None
     search: str | None = None
@@ -77,8 +77,8 @@ class DeliveryFilter:
 
 async def find(conn: AsyncConnection, where: DeliveryFilter) -> list[Delivery]:
     query = sa.select(*_COLUMNS).order_by(deliveries.c.date, deliveries.c.window_start, deliveries.c.id)
-    if where.date is not None:
-        query = query.where(deliveries.c.date == where.date)
+    if where.day is not None:
+        query = query.where(deliveries.c.date == where.day)
     if where.statuses:
         query = query.where(deliveries.c.status.in_([s.value for s in where.statuses]))
     if where.depot_id is not None:

@@ -77,6 +77,27 @@ class UnassignedView:
     reason: str
 
 
+_STOPS = (
+    sa.select(
+        stops.c.route_id,
+        stops.c.delivery_id,
+        deliveries.c.order_id,
+        deliveries.c.name,
+        deliveries.c.address,
+        stops.c.sequence,
+        stops.c.planned_arrival,
+        stops.c.promised_start,
+        stops.c.promised_end,
+        deliveries.c.window_start,
+        deliveries.c.window_end,
+        deliveries.c.status,
+        deliveries.c.timezone,
+    )
+    .join(deliveries, deliveries.c.id == stops.c.delivery_id)
+    .join(routes, routes.c.id == stops.c.route_id)
+)
+
+
 async def save(
     conn: AsyncConnection,
     header: dict[str, object],
@@ -123,31 +144,11 @@ async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
         .order_by(drivers.c.code)
     )
     stop_rows = await conn.execute(
-        sa.select(
-            stops.c.route_id,
-            stops.c.delivery_id,
-            deliveries.c.order_id,
-            deliveries.c.name,
-            deliveries.c.address,
-            stops.c.sequence,
-            stops.c.planned_arrival,
-            stops.c.promised_start,
-            stops.c.promised_end,
-            deliveries.c.window_start,
-            deliveries.c.window_end,
-            deliveries.c.status,
-            deliveries.c.timezone,
-        )
-        .join(deliveries, deliveries.c.id == stops.c.delivery_id)
-        .join(routes, routes.c.id == stops.c.route_id)
-        .where(routes.c.plan_id == plan_id)
-        .order_by(stops.c.route_id, stops.c.sequence)
+        _STOPS.where(routes.c.plan_id == plan_id).order_by(stops.c.route_id, stops.c.sequence)
     )
     by_route: dict[int, list[StopView]] = {}
-    for s in stop_rows:
-        values = dict(s._mapping)
-        route_id = values.pop("route_id")
-        by_route.setdefault(route_id, []).append(StopView(**{**values, "status": Status(values["status"])}))
+    for row in stop_rows:
+        by_route.setdefault(row.route_id, []).append(_stop(row._mapping))
     return [
         RouteView(
             id=r.id,
@@ -162,6 +163,20 @@ async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
         )
         for r in route_rows
     ]
+
+
+async def active_stop(conn: AsyncConnection, delivery_id: int) -> StopView | None:
+    """The delivery's stop in the active plan of its day, if it has one."""
+    query = _STOPS.join(plans, plans.c.id == routes.c.plan_id).where(
+        plans.c.active, stops.c.delivery_id == delivery_id
+    )
+    row = (await conn.execute(query)).first()
+    return _stop(row._mapping) if row else None
+
+
+def _stop(row: sa.RowMapping) -> StopView:
+    values = {k: v for k, v in row.items() if k != "route_id"}
+    return StopView(**{**values, "status": Status(values["status"])})
 
 
 async def unassigned_views(conn: AsyncConnection, plan_id: int) -> list[UnassignedView]:

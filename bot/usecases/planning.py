@@ -13,6 +13,7 @@ from bot.domain.deliveries import PLANNABLE, UNDER_WAY, Delivery, Depot, Driver,
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, plans
 from bot.store.db import Store
+from bot.usecases.errors import ConflictError
 from eta.geo import LatLon
 from eta.matrix import MatrixProvider
 from eta.model import JobSpec, Plan, VehicleSpec
@@ -20,7 +21,7 @@ from eta.plan import plan_day
 from eta.windows import promised_window
 
 
-class PlanningError(Exception):
+class PlanningError(ConflictError):
     """The day cannot be planned from scratch now; the message says why and what to do."""
 
 
@@ -57,7 +58,7 @@ def _fingerprint(todo: Sequence[Delivery]) -> list[tuple[object, ...]]:
 
 
 async def _deliveries_to_plan(conn: AsyncConnection, day: date) -> list[Delivery]:
-    everything = await delivery_store.find(conn, delivery_store.DeliveryFilter(date=day, limit=1_000_000))
+    everything = await delivery_store.find(conn, delivery_store.DeliveryFilter(day=day, limit=1_000_000))
     started = [d for d in everything if d.status in UNDER_WAY]
     if started:
         raise PlanningError(

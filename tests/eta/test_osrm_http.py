@@ -80,10 +80,9 @@ async def osrm_server() -> AsyncIterator[FakeOsrm]:
     server = uvicorn.Server(config)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
+        sock.listen()  # requests wait in the backlog until uvicorn accepts
         fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            await asyncio.sleep(0.01)
         yield fake
         server.should_exit = True
         await serving

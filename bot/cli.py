@@ -1,0 +1,216 @@
+"""The `doorstep` command: serve, import, plan, routes."""
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from bot.app import build_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, write_rejects
+from bot.services import Services, build_services
+from bot.store import plans
+from bot.usecases import planning
+from bot.usecases.errors import UseCaseError
+from bot.usecases.intake import ImportReport, import_deliveries
+
+cli = typer.Typer(help="Doorstep: delivery messages that recipients can answer.", no_args_is_help=True)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+OSM_CREDIT = "Road data © OpenStreetMap contributors (ODbL)"
+
+
+def main() -> None:
+    cli()
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    return settings
+
+
+def _run[T](work: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the services, run one piece of work, close them; use-case errors end the command cleanly."""
+
+    async def runner() -> T:
+        services = await build_services(_settings())
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(runner())
+    except UseCaseError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: DOORSTEP_WEB__HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: DOORSTEP_WEB__PORT")] = None,
+) -> None:
+    """Run the web app (ops API, OpenAPI at /docs)."""
+    settings = _settings()
+
+    async def run() -> None:
+        app = await build_app(settings)
+        bind_host, bind_port = host or settings.web.host, port or settings.web.port
+        if app.generated_key:
+            err.print(f"No DOORSTEP_WEB__API_KEY set; API key for this run: [bold]{app.api_key}[/bold]")
+        err.print(
+            f"Doorstep on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
+        )
+        server = uvicorn.Server(uvicorn.Config(app.web, host=bind_host, port=bind_port, log_level="warning"))
+        try:
+            await server.serve()
+        finally:
+            await app.services.close()
+
+    asyncio.run(run())
+
+
+@cli.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="CSV (header: order_id,name,phone,...) or JSON")],
+    skip_invalid: Annotated[
+        bool, typer.Option(help="import the good rows; write the bad ones to a file")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="where rejected rows go (default FILE.rejects.csv)")
+    ] = None,
+) -> None:
+    """Import deliveries (JSON may add depots and drivers); a bad row stops the file unless --skip-invalid."""
+    try:
+        day_file = read_day_file(file)
+    except ImportFileError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+    async def work(services: Services) -> ImportReport:
+        return await import_deliveries(
+            services.store, services.clock, services.settings.day, day_file.rows,
+            fleet_in=day_file.fleet, skip_invalid=skip_invalid, actor="cli",
+        )  # fmt: skip
+
+    report = _run(work)
+    for rejected in report.rejected:
+        err.print(f"{file}: {describe(file, rejected)}", highlight=False, markup=False)
+    counts = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+    if not report.written:
+        bad = len(report.rejected)
+        err.print(f"[red]{bad} invalid row(s); nothing imported[/red] (--skip-invalid imports the rest)")
+        raise typer.Exit(1)
+    if report.rejected:
+        target = rejects or rejects_path(file)
+        write_rejects(file, target, report.rejected)
+        out.print(f"{counts}; {len(report.rejected)} rejected, written to {target}", highlight=False)
+    else:
+        out.print(counts, highlight=False)
+
+
+@cli.command()
+def plan(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> None:
+    """Plan a day with VROOM and store routes with planned arrivals and promised windows."""
+    when = _date(day)
+
+    async def work(services: Services) -> planning.PlanResult:
+        return await planning.plan_date(
+            services.store, services.clock, services.settings.eta, services.matrix, when, actor="cli"
+        )
+
+    result = _run(work)
+    stops = sum(len(r.stops) for r in result.routes)
+    out.print(
+        f"plan v{result.plan.version} for {when}: {len(result.routes)} routes, {stops} stops, "
+        f"{len(result.unassigned)} unassigned, solved in {result.plan.solve_ms} ms ({result.plan.matrix})",
+        highlight=False,
+    )
+    _print_unassigned(result.unassigned)
+
+
+@cli.command()
+def routes(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> None:
+    """Print the day's active plan as a table per driver (times in each delivery's own zone)."""
+    when = _date(day)
+
+    async def work(
+        services: Services,
+    ) -> tuple[plans.PlanHeader | None, list[plans.RouteView], list[plans.UnassignedView]]:
+        async with services.store.read() as conn:
+            header = await plans.active(conn, when)
+            if header is None:
+                return None, [], []
+            return (
+                header,
+                await plans.route_views(conn, header.id),
+                await plans.unassigned_views(conn, header.id),
+            )
+
+    header, views, unassigned = _run(work)
+    if header is None:
+        err.print(f"no plan for {when} yet: run `doorstep plan --date {when}`")
+        raise typer.Exit(1)
+    for view in views:
+        out.print(_route_table(view))
+    _print_unassigned(unassigned)
+    if header.matrix.startswith("osrm"):
+        out.print(OSM_CREDIT)
+
+
+def _route_table(view: plans.RouteView) -> Table:
+    km = view.distance_m / 1000
+    table = Table(
+        title=f"{view.driver_code} · {view.driver_name} · {len(view.stops)} stops · {km:.1f} km",
+        title_justify="left",
+    )
+    for column in ("#", "order", "recipient", "address", "arrival", "promised", "requested", "status"):
+        table.add_column(column, no_wrap=column != "address")
+    for s in view.stops:
+        zone = ZoneInfo(s.timezone)
+        table.add_row(
+            str(s.sequence), s.order_id, s.name, s.address, _hm(s.planned_arrival, zone),
+            f"{_hm(s.promised_start, zone)}-{_hm(s.promised_end, zone)}",
+            f"{_hm(s.window_start, zone)}-{_hm(s.window_end, zone)}", s.status,
+        )  # fmt: skip
+    return table
+
+
+def _print_unassigned(unassigned: list[plans.UnassignedView]) -> None:
+    if not unassigned:
+        return
+    out.print(f"[yellow]{len(unassigned)} unassigned:[/yellow]")
+    for u in unassigned:
+        out.print(f"  {u.order_id}: {u.reason}", highlight=False, markup=False)
+
+
+def _hm(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]error:[/red] --date {text!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""The ops API: deliveries, drivers, depots, plans. OpenAPI at /docs."""
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, status
+
+from bot.domain.deliveries import Status
+from bot.domain.intake import RowError
+from bot.services import Services
+from bot.store import deliveries as delivery_store
+from bot.store import events, fleet, plans
+from bot.usecases import planning, progress
+from bot.usecases.errors import NotFoundError
+from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
+from bot.usecases.intake import import_deliveries
+from bot.web import errors, schemas
+from bot.web.deps import ServicesDep, require_api_key
+from bot.web.errors import ApiError
+
+router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
+MAX_PAGE = 1000
+
+
+def create_web_app(services: Services, api_key: str) -> FastAPI:
+    app = FastAPI(
+        title="Doorstep",
+        summary="Delivery messages that recipients can answer, and routes that follow their answers.",
+        version="0.1.0",
+    )
+    app.state.services = services
+    app.state.api_key = api_key
+    errors.install(app)
+    app.include_router(router)
+    return app
+
+
+def _rejected(rows: list[RowError]) -> list[dict[str, Any]]:
+    """Import rows are numbered from 1 in files; API items are indexed from 0 like the JSON body."""
+    return [
+        {"path": f"body[{r.row - 1}].{e.field}", "message": e.reason, "order_id": r.raw.get("order_id")}
+        for r in rows
+        for e in r.errors
+    ]
+
+
+@router.post("/deliveries", response_model=schemas.ImportOut, tags=["deliveries"])
+async def create_deliveries(
+    services: ServicesDep,
+    body: list[dict[str, Any]],
+    skip_invalid: Annotated[bool, Query(description="import the valid rows, report the rest")] = False,
+) -> schemas.ImportOut:
+    """Create or update deliveries by order_id (same fields as the CSV import); all or nothing by default."""
+    report = await import_deliveries(
+        services.store,
+        services.clock,
+        services.settings.day,
+        list(enumerate(body, 1)),
+        skip_invalid=skip_invalid,
+        actor="api",
+    )
+    if report.rejected and not skip_invalid:
+        bad = len({r.row for r in report.rejected})
+        message = f"{bad} of {len(body)} deliveries are invalid; none imported"
+        raise ApiError(422, "invalid_deliveries", message, _rejected(report.rejected))
+    return schemas.ImportOut(
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=_rejected(report.rejected),
+    )
+
+
+@router.get("/deliveries", response_model=list[schemas.DeliveryOut], tags=["deliveries"])
+async def list_deliveries(
+    services: ServicesDep,
+    day: Annotated[date | None, Query(alias="date")] = None,
+    status_in: Annotated[list[Status] | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="order id, name or phone contains")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    where = delivery_store.DeliveryFilter(day, tuple(status_in or ()), None, q, limit, offset)
+    async with services.store.read() as conn:
+        return await delivery_store.find(conn, where)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=schemas.DeliveryDetail, tags=["deliveries"])
+async def get_delivery(services: ServicesDep, delivery_id: int) -> Any:
+    async with services.store.read() as conn:
+        delivery = await delivery_store.get(conn, delivery_id)
+        if delivery is None:
+            raise NotFoundError(f"no delivery with id {delivery_id}", field="delivery_id")
+        stop = await plans.active_stop(conn, delivery_id)
+        log = await events.for_delivery(conn, delivery_id)
+    return {**schemas.DeliveryOut.model_validate(delivery).model_dump(), "stop": stop, "events": log}
+
+
+@router.post("/deliveries/{delivery_id}/cancel", response_model=schemas.DeliveryOut, tags=["deliveries"])
+async def cancel_delivery(services: ServicesDep, delivery_id: int, body: schemas.CancelRequest) -> Any:
+    clock, store = services.clock, services.store
+    await progress.cancel_delivery(store, clock, delivery_id, reason=body.reason, actor="api")
+    return await _delivery(services, delivery_id)
+
+
+@router.post("/deliveries/{delivery_id}/events", response_model=schemas.DeliveryOut, tags=["deliveries"])
+async def stop_event(services: ServicesDep, delivery_id: int, body: schemas.StopEventRequest) -> Any:
+    """Report progress at a stop: out_for_delivery, arrived, delivered, or failed (with a reason)."""
+    clock, store = services.clock, services.store
+    await progress.record_stop_event(
+        store, clock, delivery_id, body.type, reason=body.reason, note=body.note, actor="api"
+    )
+    return await _delivery(services, delivery_id)
+
+
+async def _delivery(services: Services, delivery_id: int) -> Any:
+    async with services.store.read() as conn:
+        return await delivery_store.get(conn, delivery_id)
+
+
+@router.get("/depots", response_model=list[schemas.DepotOut], tags=["fleet"])
+async def list_depots(services: ServicesDep) -> Any:
+    async with services.store.read() as conn:
+        return list((await fleet.depots_by_code(conn)).values())
+
+
+@router.post("/depots", response_model=list[schemas.DepotOut], tags=["fleet"])
+async def upsert_depots(services: ServicesDep, body: list[DepotIn]) -> Any:
+    """Create depots, or update those whose code exists."""
+    async with services.store.tx() as conn:
+        await upsert_fleet(conn, services.clock, FleetIn(depots=body), actor="api")
+        known = await fleet.depots_by_code(conn)
+    return [known[d.code] for d in body]
+
+
+@router.get("/drivers", response_model=list[schemas.DriverOut], tags=["fleet"])
+async def list_drivers(services: ServicesDep) -> Any:
+    async with services.store.read() as conn:
+        return await fleet.list_drivers(conn)
+
+
+@router.post("/drivers", response_model=list[schemas.DriverOut], tags=["fleet"])
+async def upsert_drivers(services: ServicesDep, body: list[DriverIn]) -> Any:
+    """Create drivers (and their vans), or update those whose code exists."""
+    async with services.store.tx() as conn:
+        await upsert_fleet(conn, services.clock, FleetIn(drivers=body), actor="api")
+        by_code = {d.code: d for d in await fleet.list_drivers(conn)}
+    return [by_code[d.code] for d in body]
+
+
+@router.get("/drivers/{driver_id}", response_model=schemas.DriverOut, tags=["fleet"])
+async def get_driver(services: ServicesDep, driver_id: int) -> Any:
+    async with services.store.read() as conn:
+        driver = await fleet.get_driver(conn, driver_id)
+    if driver is None:
+        raise NotFoundError(f"no driver with id {driver_id}", field="driver_id")
+    return driver
+
+
+@router.post("/drivers/{driver_id}/position", status_code=status.HTTP_204_NO_CONTENT, tags=["fleet"])
+async def driver_position(services: ServicesDep, driver_id: int, body: schemas.PositionRequest) -> None:
+    await progress.update_position(services.store, services.clock, driver_id, body.lat, body.lon, actor="api")
+
+
+@router.post("/plans", response_model=schemas.PlanOut, status_code=status.HTTP_201_CREATED, tags=["plans"])
+async def create_plan(services: ServicesDep, body: schemas.PlanRequest) -> Any:
+    """Plan the day with VROOM: routes, planned arrivals, promised windows; unassigned jobs with reasons."""
+    result = await planning.plan_date(
+        services.store, services.clock, services.settings.eta, services.matrix, body.date, actor="api"
+    )
+    return _plan_out(result.plan, result.routes, result.unassigned)
+
+
+@router.get("/plans/{day}", response_model=schemas.PlanOut, tags=["plans"])
+async def get_plan(services: ServicesDep, day: date) -> Any:
+    """The active plan of a day."""
+    async with services.store.read() as conn:
+        header = await plans.active(conn, day)
+        if header is None:
+            raise NotFoundError(f"no plan for {day} yet: POST /api/plans", field="date")
+        routes = await plans.route_views(conn, header.id)
+        return _plan_out(header, routes, await plans.unassigned_views(conn, header.id))
+
+
+def _plan_out(
+    header: plans.PlanHeader, routes: list[plans.RouteView], unassigned: list[plans.UnassignedView]
+) -> dict[str, Any]:
+    return {**asdict(header), "routes": routes, "unassigned": unassigned}

@@ -1,0 +1,144 @@
+"""What the ops API answers with. Field names match the CSV import where they overlap."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.domain.deliveries import Status
+from bot.usecases.progress import FailReason, StopEvent
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DeliveryOut(Out):
+    id: int
+    order_id: str
+    name: str
+    phone: str
+    address: str
+    lat: float
+    lon: float
+    date: date
+    window_start: datetime
+    window_end: datetime
+    service_s: int
+    size: int
+    skills: list[str]
+    notes: str
+    locale: str
+    timezone: str
+    status: Status
+    depot_id: int | None
+
+
+class EventOut(Out):
+    at: datetime
+    kind: str
+    actor: str
+    driver_id: int | None
+    plan_id: int | None
+    data: dict[str, Any]
+
+
+class StopOut(Out):
+    delivery_id: int
+    order_id: str
+    name: str
+    address: str
+    sequence: int
+    planned_arrival: datetime
+    promised_start: datetime
+    promised_end: datetime
+    window_start: datetime
+    window_end: datetime
+    status: Status
+
+
+class DeliveryDetail(DeliveryOut):
+    stop: StopOut | None
+    events: list[EventOut]
+
+
+class RouteOut(Out):
+    driver_id: int
+    driver_code: str
+    driver_name: str
+    start_at: datetime
+    end_at: datetime
+    distance_m: int
+    duration_s: int
+    stops: list[StopOut]
+
+
+class UnassignedOut(Out):
+    delivery_id: int
+    order_id: str
+    reason: str
+
+
+class PlanOut(BaseModel):
+    id: int
+    date: date
+    version: int
+    matrix: str
+    cost: int
+    solve_ms: int
+    created_at: datetime
+    routes: list[RouteOut]
+    unassigned: list[UnassignedOut]
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[dict[str, Any]]
+
+
+class DepotOut(Out):
+    id: int
+    code: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    timezone: str
+
+
+class DriverOut(Out):
+    id: int
+    code: str
+    name: str
+    phone: str | None
+    depot_id: int
+    capacity: int
+    skills: list[str]
+    shift_start: Any
+    shift_end: Any
+    active: bool
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: date
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StopEventRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: StopEvent
+    reason: FailReason | None = None
+    note: str = Field(default="", max_length=1000)
+
+
+class PositionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)

@@ -1,0 +1,1 @@
+"""Simulated days: sample data now, the simulated recipients and drivers of `doorstep demo` later."""
