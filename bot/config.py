@@ -70,7 +70,8 @@ class EtaSettings(BaseModel):
         if self.matrix == "osrm" and self.osm_pbf is None:
             raise ValueError("matrix=osrm needs DOORSTEP_ETA__OSM_PBF, the path of an .osm.pbf extract")
         if self.window_minutes % self.window_align_minutes:
-            raise ValueError("window_minutes must be a multiple of window_align_minutes")
+            keys = "DOORSTEP_ETA__WINDOW_MINUTES", "DOORSTEP_ETA__WINDOW_ALIGN_MINUTES"
+            raise ValueError("{} must be a multiple of {}".format(*keys))
         return self
 
 

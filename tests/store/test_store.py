@@ -1,0 +1,94 @@
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.store import events
+from bot.store.db import Store, open_store
+from bot.store.tables import metadata
+
+T = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    yield opened
+    await opened.close()
+
+
+async def test_migrations_build_exactly_the_tables_the_code_uses(store: Store) -> None:
+    async with store.read() as conn:
+        diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+    assert diff == []
+
+
+async def test_opening_twice_is_harmless_and_keeps_data(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'twice.db'}"
+    first = await open_store(url)
+    async with first.tx() as conn:
+        await events.append(conn, T, "test.kept", actor="test")
+    await first.close()
+    second = await open_store(url)
+    async with second.read() as conn:
+        kinds = (await conn.execute(sa.text("select kind from events"))).scalars().all()
+        version = (await conn.execute(sa.text("select version_num from alembic_version"))).scalar()
+    await second.close()
+    assert kinds == ["test.kept"]
+    assert version == "0001"
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(store: Store) -> None:
+    async with store.read() as conn:
+        assert (await conn.execute(sa.text("pragma journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(sa.text("pragma foreign_keys"))).scalar() == 1
+        with pytest.raises(sa.exc.IntegrityError):
+            await events.append(conn, T, "x", actor="t", delivery_id=999)
+
+
+async def test_events_are_append_only(store: Store) -> None:
+    async with store.tx() as conn:
+        await events.append(conn, T, "delivery.created", actor="test")
+    for statement in ("update events set kind = 'forged'", "delete from events"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            async with store.tx() as conn:
+                await conn.execute(sa.text(statement))
+    async with store.read() as conn:
+        assert (await conn.execute(sa.text("select kind from events"))).scalars().all() == [
+            "delivery.created"
+        ]
+
+
+async def test_times_come_back_aware_in_utc(store: Store) -> None:
+    local = T.astimezone(timezone(timedelta(hours=1)))
+    async with store.tx() as conn:
+        await events.append(conn, local, "t", actor="test")
+    async with store.read() as conn:
+        stored = (await conn.execute(sa.text("select at from events"))).scalar()
+        (event,) = (await conn.execute(sa.select(metadata.tables["events"]))).all()
+    assert stored == "2026-11-23 09:30:00.000000"
+    assert event.at == T
+    assert event.at.tzinfo == UTC
+
+
+async def test_naive_times_are_refused(store: Store) -> None:
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        async with store.tx() as conn:
+            await events.append(conn, datetime(2026, 11, 23, 9, 30), "t", actor="test")  # noqa: DTZ001
+
+
+async def test_concurrent_writers_wait_instead_of_failing(store: Store) -> None:
+    async def writer(n: int) -> None:
+        for i in range(20):
+            async with store.tx() as conn:
+                await events.append(conn, T, f"w{n}.{i}", actor="test")
+                await asyncio.sleep(0)
+
+    await asyncio.gather(*(writer(n) for n in range(5)))
+    async with store.read() as conn:
+        assert (await conn.execute(sa.text("select count(*) from events"))).scalar() == 100
