@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
-from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, write_rejects
+from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.services import Services, build_services
 from bot.store import plans
 from bot.usecases import planning
@@ -106,7 +106,7 @@ def import_file(
     async def work(services: Services) -> ImportReport:
         return await import_deliveries(
             services.store, services.clock, services.settings.day, day_file.rows,
-            fleet_in=day_file.fleet, skip_invalid=skip_invalid, actor="cli",
+            fleet_in=day_file.fleet, skip_invalid=skip_invalid, actor="cli", label=row_labeller(file),
         )  # fmt: skip
 
     report = _run(work)

@@ -2,7 +2,7 @@
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,10 +79,15 @@ def _fleet(path: Path, data: dict[str, object]) -> FleetIn | None:
         raise ImportFileError(f"{path}: {problems}") from None
 
 
-def describe(path: Path, error: RowError) -> str:
+def row_labeller(path: Path) -> Callable[[int], str]:
+    """How a person finds a row of this file: CSV by line, JSON by item."""
     where = "item" if path.suffix.lower() == ".json" else "line"
+    return lambda number: f"{where} {number}"
+
+
+def describe(path: Path, error: RowError) -> str:
     problems = "; ".join(f"{e.field}: {e.reason}" for e in error.errors)
-    return f"{where} {error.row}: {problems}"
+    return f"{row_labeller(path)(error.row)}: {problems}"
 
 
 def write_rejects(source: Path, target: Path, rejected: list[RowError]) -> None:

@@ -80,6 +80,9 @@ class Driver:
     end_lat: float | None
     end_lon: float | None
     active: bool
+    position_lat: float | None = None
+    position_lon: float | None = None
+    position_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,14 +86,27 @@ class Batch:
     bad: list[RowError]
 
 
-def validate_batch(rows: Iterable[tuple[int, Mapping[str, object]]], ctx: IntakeContext) -> Batch:
-    """Validate numbered rows; a repeated order id is an error on its later occurrence."""
+def row_label(number: int) -> str:
+    return f"row {number}"
+
+
+def validate_batch(
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+    ctx: IntakeContext,
+    label: Callable[[int], str] = row_label,
+) -> Batch:
+    """Validate numbered rows; a repeated order id is an error on its later occurrence.
+
+    `label` names a row the way its reader counts (CSV line 7, JSON item 3, body[2]).
+    """
     batch = Batch(good=[], bad=[])
     first_seen: dict[str, int] = {}
     for number, raw in rows:
         result = validate_delivery(raw, ctx)
         if isinstance(result, DeliveryInput) and result.order_id in first_seen:
-            result = [FieldError("order_id", f"duplicate of row {first_seen[result.order_id]} in this input")]
+            result = [
+                FieldError("order_id", f"duplicate of {label(first_seen[result.order_id])} in this input")
+            ]
         if isinstance(result, DeliveryInput):
             first_seen[result.order_id] = number
             batch.good.append((number, result))
@@ -145,6 +158,16 @@ def validate_delivery(raw: Mapping[str, object], ctx: IntakeContext) -> Delivery
         depot=depot.code if depot else None,
         skills=v.skills(),
     )
+
+
+def e164(text: str, region: str) -> str | None:
+    """The number in E.164 if `text` is a valid phone number, else None."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    valid = phonenumbers.is_valid_number(parsed)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if valid else None
 
 
 class _Checker:

@@ -71,6 +71,7 @@ class DeliveryFilter:
     statuses: Sequence[Status] = ()
     depot_id: int | None = None
     search: str | None = None
+    phone: str | None = None  # E.164, matched exactly (alongside `search`)
     limit: int = 100
     offset: int = 0
 
@@ -84,16 +85,22 @@ async def find(conn: AsyncConnection, where: DeliveryFilter) -> list[Delivery]:
     if where.depot_id is not None:
         query = query.where(deliveries.c.depot_id == where.depot_id)
     if where.search:
-        pattern = f"%{where.search}%"
+        pattern = f"%{_escape_like(where.search)}%"
         query = query.where(
             sa.or_(
-                deliveries.c.order_id.ilike(pattern),
-                deliveries.c.name.ilike(pattern),
-                deliveries.c.phone.like(pattern),
+                deliveries.c.order_id.ilike(pattern, escape="\\"),
+                deliveries.c.name.ilike(pattern, escape="\\"),
+                deliveries.c.phone.like(pattern, escape="\\"),
+                deliveries.c.phone == where.phone,
             )
         )
     rows = await conn.execute(query.limit(where.limit).offset(where.offset))
     return [_delivery(row) for row in rows]
+
+
+def _escape_like(text: str) -> str:
+    """Search text is literal: % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def upsert_recipients(

@@ -166,9 +166,12 @@ async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
 
 
 async def active_stop(conn: AsyncConnection, delivery_id: int) -> StopView | None:
-    """The delivery's stop in the active plan of its day, if it has one."""
-    query = _STOPS.join(plans, plans.c.id == routes.c.plan_id).where(
-        plans.c.active, stops.c.delivery_id == delivery_id
+    """The delivery's stop in the active plan of its day, unless a change since took it off the plan."""
+    off_plan = [Status.CREATED.value, Status.RESCHEDULED.value, Status.CANCELLED.value]
+    query = (
+        _STOPS.join(plans, plans.c.id == routes.c.plan_id)
+        .where(plans.c.active, stops.c.delivery_id == delivery_id)
+        .where(deliveries.c.status.not_in(off_plan))
     )
     row = (await conn.execute(query)).first()
     return _stop(row._mapping) if row else None

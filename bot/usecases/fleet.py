@@ -79,9 +79,12 @@ class FleetIn(BaseModel):
 
 
 async def upsert_fleet(
-    conn: AsyncConnection, clock: Clock, incoming: FleetIn, *, actor: str
+    conn: AsyncConnection, clock: Clock, incoming: FleetIn, *, actor: str, drivers_path: str = "drivers"
 ) -> dict[str, int]:
-    """Create or update depots, then drivers (a driver's depot may be new in the same input)."""
+    """Create or update depots, then drivers (a driver's depot may be new in the same input).
+
+    `drivers_path` names the drivers list in error paths (`body` when the API body is the list).
+    """
     now = clock.now()
     counts = {"depots": 0, "drivers": 0}
     for depot in incoming.depots:
@@ -90,7 +93,7 @@ async def upsert_fleet(
     known = await fleet.depots_by_code(conn)
     for n, driver in enumerate(incoming.drivers):
         if driver.depot not in known:
-            raise UseCaseError(f"unknown depot {driver.depot!r}", field=f"drivers[{n}].depot")
+            raise UseCaseError(f"unknown depot {driver.depot!r}", field=f"{drivers_path}[{n}].depot")
         driver_id, created = await fleet.upsert_driver(
             conn, _driver_values(driver, known[driver.depot].id), now
         )

@@ -1,6 +1,6 @@
 """Import deliveries: validate every row, then write all of them or (by default) none."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.config import DaySettings
 from bot.domain.deliveries import PLANNABLE, Delivery, Status
-from bot.domain.intake import DeliveryInput, FieldError, IntakeContext, RowError, validate_batch
+from bot.domain.intake import DeliveryInput, FieldError, IntakeContext, RowError, row_label, validate_batch
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet
 from bot.store.db import Store
@@ -43,6 +43,7 @@ async def import_deliveries(
     fleet_in: FleetIn | None = None,
     skip_invalid: bool = False,
     actor: str = "import",
+    label: Callable[[int], str] = row_label,
 ) -> ImportReport:
     """Validate numbered rows and upsert them by order id (same input twice = same result).
 
@@ -54,7 +55,7 @@ async def import_deliveries(
         async with store.tx() as conn:
             if fleet_in is not None:
                 await upsert_fleet(conn, clock, fleet_in, actor=actor)
-            return await _import(conn, clock, defaults, numbered, skip_invalid, actor)
+            return await _import(conn, clock, defaults, numbered, skip_invalid, actor, label)
     except _RejectedError as refused:
         return refused.report
 
@@ -66,11 +67,12 @@ async def _import(
     numbered: list[tuple[int, Mapping[str, object]]],
     skip_invalid: bool,
     actor: str,
+    label: Callable[[int], str],
 ) -> ImportReport:
     ctx = IntakeContext(
         defaults.phone_region, defaults.timezone, defaults.locale, await fleet.depots_by_code(conn)
     )
-    batch = validate_batch(numbered, ctx)
+    batch = validate_batch(numbered, ctx, label)
     existing = await delivery_store.by_order_ids(conn, (item.order_id for _, item in batch.good))
     good, locked = _split_locked(batch.good, existing, dict(numbered))
     report = ImportReport(rejected=sorted(batch.bad + locked, key=lambda r: r.row))

@@ -4,10 +4,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
 
 from bot.domain.deliveries import Status
-from bot.domain.intake import RowError
+from bot.domain.intake import RowError, e164
 from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, plans
@@ -21,6 +21,8 @@ from bot.web.errors import ApiError
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 MAX_PAGE = 1000
+MAX_ID = 2**63 - 1  # SQL BIGINT; larger numbers cannot name a row
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def create_web_app(services: Services, api_key: str) -> FastAPI:
@@ -37,9 +39,9 @@ def create_web_app(services: Services, api_key: str) -> FastAPI:
 
 
 def _rejected(rows: list[RowError]) -> list[dict[str, Any]]:
-    """Import rows are numbered from 1 in files; API items are indexed from 0 like the JSON body."""
+    """API rows are numbered by their index in the JSON body."""
     return [
-        {"path": f"body[{r.row - 1}].{e.field}", "message": e.reason, "order_id": r.raw.get("order_id")}
+        {"path": f"body[{r.row}].{e.field}", "message": e.reason, "order_id": r.raw.get("order_id")}
         for r in rows
         for e in r.errors
     ]
@@ -56,9 +58,10 @@ async def create_deliveries(
         services.store,
         services.clock,
         services.settings.day,
-        list(enumerate(body, 1)),
+        list(enumerate(body)),
         skip_invalid=skip_invalid,
         actor="api",
+        label=lambda index: f"body[{index}]",
     )
     if report.rejected and not skip_invalid:
         bad = len({r.row for r in report.rejected})
@@ -79,15 +82,16 @@ async def list_deliveries(
     status_in: Annotated[list[Status] | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=100, description="order id, name or phone contains")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Any:
-    where = delivery_store.DeliveryFilter(day, tuple(status_in or ()), None, q, limit, offset)
+    phone = e164(q, services.settings.day.phone_region) if q else None
+    where = delivery_store.DeliveryFilter(day, tuple(status_in or ()), None, q, phone, limit, offset)
     async with services.store.read() as conn:
         return await delivery_store.find(conn, where)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=schemas.DeliveryDetail, tags=["deliveries"])
-async def get_delivery(services: ServicesDep, delivery_id: int) -> Any:
+async def get_delivery(services: ServicesDep, delivery_id: Id) -> Any:
     async with services.store.read() as conn:
         delivery = await delivery_store.get(conn, delivery_id)
         if delivery is None:
@@ -98,14 +102,14 @@ async def get_delivery(services: ServicesDep, delivery_id: int) -> Any:
 
 
 @router.post("/deliveries/{delivery_id}/cancel", response_model=schemas.DeliveryOut, tags=["deliveries"])
-async def cancel_delivery(services: ServicesDep, delivery_id: int, body: schemas.CancelRequest) -> Any:
+async def cancel_delivery(services: ServicesDep, delivery_id: Id, body: schemas.CancelRequest) -> Any:
     clock, store = services.clock, services.store
     await progress.cancel_delivery(store, clock, delivery_id, reason=body.reason, actor="api")
     return await _delivery(services, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/events", response_model=schemas.DeliveryOut, tags=["deliveries"])
-async def stop_event(services: ServicesDep, delivery_id: int, body: schemas.StopEventRequest) -> Any:
+async def stop_event(services: ServicesDep, delivery_id: Id, body: schemas.StopEventRequest) -> Any:
     """Report progress at a stop: out_for_delivery, arrived, delivered, or failed (with a reason)."""
     clock, store = services.clock, services.store
     await progress.record_stop_event(
@@ -144,13 +148,13 @@ async def list_drivers(services: ServicesDep) -> Any:
 async def upsert_drivers(services: ServicesDep, body: list[DriverIn]) -> Any:
     """Create drivers (and their vans), or update those whose code exists."""
     async with services.store.tx() as conn:
-        await upsert_fleet(conn, services.clock, FleetIn(drivers=body), actor="api")
+        await upsert_fleet(conn, services.clock, FleetIn(drivers=body), actor="api", drivers_path="body")
         by_code = {d.code: d for d in await fleet.list_drivers(conn)}
     return [by_code[d.code] for d in body]
 
 
 @router.get("/drivers/{driver_id}", response_model=schemas.DriverOut, tags=["fleet"])
-async def get_driver(services: ServicesDep, driver_id: int) -> Any:
+async def get_driver(services: ServicesDep, driver_id: Id) -> Any:
     async with services.store.read() as conn:
         driver = await fleet.get_driver(conn, driver_id)
     if driver is None:
@@ -159,7 +163,7 @@ async def get_driver(services: ServicesDep, driver_id: int) -> Any:
 
 
 @router.post("/drivers/{driver_id}/position", status_code=status.HTTP_204_NO_CONTENT, tags=["fleet"])
-async def driver_position(services: ServicesDep, driver_id: int, body: schemas.PositionRequest) -> None:
+async def driver_position(services: ServicesDep, driver_id: Id, body: schemas.PositionRequest) -> None:
     await progress.update_position(services.store, services.clock, driver_id, body.lat, body.lon, actor="api")
 
 

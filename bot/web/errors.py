@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 
@@ -38,6 +39,13 @@ def install(app: FastAPI) -> None:
         errors = [{"path": field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         summary = f"{len(errors)} invalid field(s): " + ", ".join(e["path"] for e in errors[:5])
         return JSONResponse(error_body("invalid_request", summary, errors), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(UseCaseError)
     async def _use_case(_: Request, exc: UseCaseError) -> JSONResponse:

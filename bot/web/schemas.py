@@ -1,6 +1,6 @@
 """What the ops API answers with. Field names match the CSV import where they overlap."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,9 +116,16 @@ class DriverOut(Out):
     depot_id: int
     capacity: int
     skills: list[str]
-    shift_start: Any
-    shift_end: Any
+    shift_start: time
+    shift_end: time
+    start_lat: float | None
+    start_lon: float | None
+    end_lat: float | None
+    end_lon: float | None
     active: bool
+    position_lat: float | None
+    position_lon: float | None
+    position_at: datetime | None
 
 
 class PlanRequest(BaseModel):
