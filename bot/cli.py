@@ -1,7 +1,6 @@
 """The `doorstep` command: serve, import, plan, routes."""
 
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from rich.table import Table
 from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
+from bot.logs import setup_logging
 from bot.services import Services, build_services
 from bot.store import plans
 from bot.usecases import planning
@@ -39,8 +39,7 @@ def _settings() -> Settings:
     except ConfigError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    setup_logging(settings.log_level)
     return settings
 
 
