@@ -174,11 +174,11 @@ def routes(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> No
 
 
 def _route_table(view: plans.RouteView) -> Table:
-    km = view.distance_m / 1000
-    table = Table(
-        title=f"{view.driver_code} · {view.driver_name} · {len(view.stops)} stops · {km:.1f} km",
-        title_justify="left",
-    )
+    zone = ZoneInfo(view.stops[0].timezone) if view.stops else ZoneInfo("UTC")
+    hours = f"{_hm(view.start_at, zone)}-{_hm(view.end_at, zone)}"
+    size = f"{len(view.stops)} stops · {view.distance_m / 1000:.1f} km"
+    title = f"{view.driver_code} · {view.driver_name} · {hours} · {size}"
+    table = Table(title=title, title_justify="left")
     for column in ("#", "order", "recipient", "address", "arrival", "promised", "requested", "status"):
         table.add_column(column, no_wrap=column != "address")
     for s in view.stops:

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 from typing import Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.types import IanaZone
 
 
 class StoreSettings(BaseModel):
@@ -31,18 +32,9 @@ class WebSettings(BaseModel):
 class DaySettings(BaseModel):
     """Where and when deliveries happen when the input does not say."""
 
-    timezone: str = "Europe/Berlin"
+    timezone: IanaZone = "Europe/Berlin"
     phone_region: str = "DE"
     locale: str = "en"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
 
     @field_validator("phone_region")
     @classmethod

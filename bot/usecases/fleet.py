@@ -2,13 +2,13 @@
 
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
+from bot.domain.types import IanaZone
 from bot.store import events, fleet
 from bot.usecases.errors import UseCaseError
 
@@ -30,16 +30,7 @@ class DepotIn(BaseModel):
     address: str = Field(default="", max_length=500)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    timezone: str = "Europe/Berlin"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
-        return value
+    timezone: IanaZone = "Europe/Berlin"
 
 
 class DriverIn(BaseModel):

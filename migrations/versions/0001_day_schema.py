@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.Column('start_lon', sa.Float(), nullable=True),
     sa.Column('end_lat', sa.Float(), nullable=True),
     sa.Column('end_lon', sa.Float(), nullable=True),
-    sa.Column('active', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('position_lat', sa.Float(), nullable=True),
     sa.Column('position_lon', sa.Float(), nullable=True),
     sa.Column('position_at', sa.DateTime(timezone=True), nullable=True),
