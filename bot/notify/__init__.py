@@ -1,0 +1,1 @@
+"""What to say: message kinds, their templates, and the rendered text that goes into the outbox."""
