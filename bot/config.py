@@ -1,5 +1,6 @@
 """One settings tree, read from the environment and .env (prefix DOORSTEP_, nested by __)."""
 
+from datetime import time
 from pathlib import Path
 from typing import Literal, Self
 
@@ -67,6 +68,31 @@ class EtaSettings(BaseModel):
         return self
 
 
+class OutboxSettings(BaseModel):
+    """How the dispatcher sends: leases, retries, quiet hours and rate limits."""
+
+    lease_seconds: int = Field(default=60, ge=5, le=3600)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    concurrency: int = Field(default=64, ge=1, le=1000)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_cap_seconds: float = Field(default=900.0, gt=0)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    sms_per_second: float = Field(default=10.0, gt=0)
+    telegram_per_second: float = Field(default=25.0, gt=0)
+    per_recipient_seconds: float = Field(default=1.0, ge=0)
+
+
+class SandboxSettings(BaseModel):
+    """The stand-in transport: stores what it "sends" in its own SQLite file, like a provider would."""
+
+    path: Path = Path("sandbox.db")
+    latency_ms: int = Field(default=0, ge=0, le=10_000)
+    reconcile: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DOORSTEP_",
@@ -79,6 +105,8 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     day: DaySettings = DaySettings()
     eta: EtaSettings = EtaSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    sandbox: SandboxSettings = SandboxSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

@@ -185,3 +185,48 @@ events = sa.Table(
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
 )
+
+# How each recipient can be reached, per channel: the address there and whether it still works.
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _id(),
+    sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # active | opted_out | dead | invalid
+    sa.Column("priority", sa.Integer, nullable=False),  # lower first
+    *_stamps(),
+    sa.UniqueConstraint("recipient_id", "channel", name="uq_contacts_recipient_channel"),
+)
+
+# The outbox: every message is a row, written in the same transaction as the change that causes it.
+messages = sa.Table(
+    "messages",
+    metadata,
+    _id(),
+    sa.Column("idem_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),  # the reader's, for quiet hours
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="RESTRICT"), index=True),
+    sa.Column("driver_id", sa.ForeignKey("drivers.id", ondelete="RESTRICT")),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("valid_until", UtcDateTime),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("provider_ref", sa.String(128)),
+    sa.Column("error", sa.Text),
+    sa.Column("sent_at", UtcDateTime),
+    *_stamps(),
+    sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
+)

@@ -1,0 +1,1 @@
+"""Outbound: the transport port, its adapters, and the outbox dispatcher."""

@@ -1,0 +1,186 @@
+"""The outbox dispatcher: claim due rows with a lease, send each once, record what happened.
+
+Nothing is sent twice on purpose: a send whose outcome is unclear (a timeout after the request
+left, a crash before the result was written) is first checked with the provider, and stays
+`unknown` when the provider cannot tell.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import Failure, Outgoing, SendError, Transport
+from bot.channels.limits import Limits
+from bot.clock import Clock
+from bot.config import OutboxSettings
+from bot.notify.kinds import Channel
+from bot.store import outbox
+from bot.store.db import Store
+from bot.store.outbox import Claimed, MessageStatus, Outcome
+
+log = logging.getLogger(__name__)
+CHECK_DELAY = timedelta(seconds=10)  # let the provider's records catch up before asking
+INLINE_WAIT_S = (
+    0.5  # wait this long for a rate-limit slot inside the batch; longer waits go back to the queue
+)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def build_limits(settings: OutboxSettings) -> Limits:
+    rates = {Channel.SMS.value: settings.sms_per_second, Channel.TELEGRAM.value: settings.telegram_per_second}
+    return Limits(rates, settings.per_recipient_seconds)
+
+
+def quiet_until(now: datetime, zone: str, start: time, end: time) -> datetime | None:
+    """When quiet hours end if `now` falls inside them in `zone` (they may span midnight), else None."""
+    local = now.astimezone(ZoneInfo(zone))
+    moment = local.time()
+    inside = start <= moment or moment < end if start > end else start <= moment < end
+    if not inside:
+        return None
+    day = local.date() if moment < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=local.tzinfo).astimezone(now.tzinfo)
+
+
+class Dispatcher:
+    """Sends what the outbox holds, within rate limits and quiet hours."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        transports: Mapping[str, Transport],
+        settings: OutboxSettings,
+        *,
+        limits: Limits | None = None,
+        owner: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store, self.clock, self.transports, self.settings = store, clock, transports, settings
+        self.limits = limits or build_limits(settings)
+        self.owner = owner or worker_name()
+        self.rng = rng or random.Random()
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self._slots = asyncio.Semaphore(settings.concurrency)
+
+    async def run_once(self) -> int:
+        """One round: settle ambiguous sends, then send a batch of due messages. Returns rows handled."""
+        return await self._round(recheck=True) + await self._round(recheck=False)
+
+    async def drain(self) -> None:
+        """Run rounds until nothing is due now (tests, benchmarks, `doorstep dispatch --drain`)."""
+        while await self.run_once():
+            pass
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep sending until `stop` is set; sleep while nothing is due."""
+        while not stop.is_set():
+            if await self.run_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
+
+    async def _round(self, *, recheck: bool) -> int:
+        async with self.store.tx() as conn:
+            rows = await outbox.claim(
+                conn, self.clock.now(), self.owner, self.lease, self.settings.batch_size, recheck=recheck
+            )
+        if not rows:
+            return 0
+        handle = self._settle if recheck else self._deliver
+        outcomes = await asyncio.gather(*(self._limited(handle, row) for row in rows))
+        async with self.store.tx() as conn:
+            await outbox.record(conn, outcomes, self.clock.now())
+        return len(rows)
+
+    async def _limited(self, handle: Callable[[Claimed], Awaitable[Outcome]], row: Claimed) -> Outcome:
+        async with self._slots:
+            try:
+                return await handle(row)
+            except Exception:  # a bug in a transport must not lose the row: treat it as ambiguous
+                log.exception("sending message %s failed unexpectedly", row.id)
+                return Outcome(
+                    row.id, MessageStatus.CHECKING, self.clock.now() + CHECK_DELAY, error="internal error"
+                )
+
+    async def _deliver(self, row: Claimed) -> Outcome:
+        now = self.clock.now()
+        if row.valid_until is not None and now >= row.valid_until:
+            return Outcome(row.id, MessageStatus.EXPIRED, error="no longer valid", counts_attempt=False)
+        if not row.urgent and (resume := self._quiet_until(now, row.timezone)) is not None:
+            if row.valid_until is not None and resume >= row.valid_until:
+                return Outcome(
+                    row.id, MessageStatus.EXPIRED, error="quiet hours outlast it", counts_attempt=False
+                )
+            return Outcome(row.id, MessageStatus.QUEUED, resume, error="quiet hours", counts_attempt=False)
+        if (wait := await self._slot(row)) > 0:
+            return Outcome(row.id, MessageStatus.QUEUED, now + timedelta(seconds=wait), counts_attempt=False)
+        try:
+            receipt = await self.transports[row.channel].send(_outgoing(row))
+        except SendError as exc:
+            return self._failed(row, exc)
+        return Outcome(
+            row.id, MessageStatus.SENT, provider_ref=receipt.provider_ref, sent_at=self.clock.now()
+        )
+
+    def _quiet_until(self, now: datetime, zone: str) -> datetime | None:
+        return quiet_until(now, zone, self.settings.quiet_start, self.settings.quiet_end)
+
+    async def _slot(self, row: Claimed) -> float:
+        """Wait briefly for a rate-limit slot; a longer wait is returned so the row goes back in the queue."""
+        while (wait := self.limits.reserve(row.channel, row.address)) > 0:
+            if wait > INLINE_WAIT_S:
+                return wait
+            await asyncio.sleep(wait)
+        return 0.0
+
+    def _failed(self, row: Claimed, exc: SendError) -> Outcome:
+        now = self.clock.now()
+        reason = f"{exc.code}: {exc}" if exc.code else str(exc)
+        if exc.failure is Failure.AMBIGUOUS:
+            return Outcome(row.id, MessageStatus.CHECKING, now + CHECK_DELAY, error=reason)
+        if exc.failure is Failure.PERMANENT or row.attempts + 1 >= self.settings.max_attempts:
+            return Outcome(row.id, MessageStatus.FAILED, error=reason)
+        return Outcome(
+            row.id, MessageStatus.QUEUED, now + self._backoff(row.attempts, exc.retry_after), error=reason
+        )
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=retry_after)
+        base = min(self.settings.retry_cap_seconds, self.settings.retry_base_seconds * 2**attempts)
+        return timedelta(seconds=base * self.rng.uniform(0.5, 1.5))
+
+    async def _settle(self, row: Claimed) -> Outcome:
+        """An ambiguous send: sent if the provider has it, queued again if it has not, else unknown."""
+        try:
+            receipt = await self.transports[row.channel].lookup(_outgoing(row), since=row.due_at)
+        except NotImplementedError:
+            error = "outcome unknown and the provider cannot be asked; not resent"
+            return Outcome(row.id, MessageStatus.UNKNOWN, error=error, counts_attempt=False)
+        if receipt is None:
+            return Outcome(row.id, MessageStatus.QUEUED, self.clock.now(), counts_attempt=False)
+        return Outcome(
+            row.id,
+            MessageStatus.SENT,
+            provider_ref=receipt.provider_ref,
+            error="confirmed by provider lookup",
+            sent_at=self.clock.now(),
+            counts_attempt=False,
+        )
+
+
+def _outgoing(row: Claimed) -> Outgoing:
+    return Outgoing(
+        row.id, Channel(row.channel), row.address, row.kind, row.body, row.payload, row.valid_until
+    )

@@ -1,0 +1,182 @@
+"""The outbox: enqueue idempotently, claim with a lease, record what each send did."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.tables import messages
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its time (next_attempt_at)
+    SENDING = "sending"  # claimed by a dispatcher until lease_until
+    CHECKING = "checking"  # outcome ambiguous: ask the provider before anything else
+    SENT = "sent"
+    FAILED = "failed"  # permanent error or out of attempts
+    EXPIRED = "expired"  # no longer true or useful (valid_until passed)
+    UNKNOWN = "unknown"  # ambiguous and the provider cannot tell: reported, never resent
+
+
+FINAL = frozenset({MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.UNKNOWN})
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    idem_key: str
+    kind: str
+    channel: str
+    address: str
+    locale: str
+    timezone: str
+    body: str
+    due_at: datetime
+    urgent: bool
+    valid_until: datetime | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    delivery_id: int | None = None
+    recipient_id: int | None = None
+    driver_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    kind: str
+    channel: str
+    address: str
+    timezone: str
+    body: str
+    payload: Mapping[str, Any]
+    urgent: bool
+    valid_until: datetime | None
+    due_at: datetime
+    attempts: int
+    claimed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to write back for one claimed row."""
+
+    id: int
+    status: MessageStatus
+    next_attempt_at: datetime | None = None
+    provider_ref: str | None = None
+    error: str | None = None
+    sent_at: datetime | None = None
+    counts_attempt: bool = True
+
+
+async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetime) -> int:
+    """Insert messages; a key already in the outbox is skipped (same change, same message, once)."""
+    if not new:
+        return 0
+    rows = [_row(message, now) for message in new]
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(messages)
+    result = await conn.execute(insert.on_conflict_do_nothing(index_elements=["idem_key"]), rows)
+    return max(result.rowcount, 0)
+
+
+def _row(message: NewMessage, now: datetime) -> dict[str, Any]:
+    values = {name: getattr(message, name) for name in NewMessage.__slots__}
+    return {
+        **values,
+        "payload": dict(message.payload),
+        "status": MessageStatus.QUEUED.value,
+        "next_attempt_at": message.due_at,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def claim(
+    conn: AsyncConnection, now: datetime, owner: str, lease: timedelta, limit: int, *, recheck: bool = False
+) -> list[Claimed]:
+    """Lease due rows to `owner`: queued ones, or (recheck) ambiguous ones and leases that ran out."""
+    if recheck:
+        due = sa.or_(
+            sa.and_(messages.c.status == MessageStatus.SENDING.value, messages.c.lease_until <= now),
+            sa.and_(messages.c.status == MessageStatus.CHECKING.value, messages.c.next_attempt_at <= now),
+        )
+    else:
+        due = sa.and_(messages.c.status == MessageStatus.QUEUED.value, messages.c.next_attempt_at <= now)
+    pick = (
+        sa.select(messages.c.id)
+        .where(due)
+        .order_by(messages.c.next_attempt_at, messages.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await conn.execute(pick)).scalars())
+    if not ids:
+        return []
+    await conn.execute(
+        messages.update()
+        .where(messages.c.id.in_(ids))
+        .values(
+            status=MessageStatus.SENDING.value, lease_until=now + lease, lease_owner=owner, updated_at=now
+        )
+    )
+    rows = await conn.execute(sa.select(*_CLAIMED).where(messages.c.id.in_(ids)).order_by(messages.c.id))
+    return [Claimed(**row._mapping, claimed_at=now) for row in rows]
+
+
+_CLAIMED = [messages.c[name] for name in Claimed.__slots__ if name != "claimed_at"]
+
+
+async def record(conn: AsyncConnection, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Write back every outcome of a batch in one statement."""
+    if not outcomes:
+        return
+    statement = (
+        messages.update()
+        .where(messages.c.id == sa.bindparam("_id"))
+        .values(
+            status=sa.bindparam("_status"),
+            next_attempt_at=sa.func.coalesce(
+                sa.bindparam("_next", type_=messages.c.next_attempt_at.type), messages.c.next_attempt_at
+            ),
+            provider_ref=sa.func.coalesce(sa.bindparam("_ref"), messages.c.provider_ref),
+            error=sa.bindparam("_error"),
+            sent_at=sa.func.coalesce(
+                sa.bindparam("_sent", type_=messages.c.sent_at.type), messages.c.sent_at
+            ),
+            attempts=messages.c.attempts + sa.bindparam("_tried"),
+            lease_until=None,
+            lease_owner=None,
+            updated_at=now,
+        )
+    )
+    await conn.execute(statement, [_bind(o) for o in outcomes])
+
+
+def _bind(o: Outcome) -> dict[str, Any]:
+    return {
+        "_id": o.id,
+        "_status": o.status.value,
+        "_next": o.next_attempt_at,
+        "_ref": o.provider_ref,
+        "_error": o.error,
+        "_sent": o.sent_at,
+        "_tried": int(o.counts_attempt),
+    }
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(sa.select(messages.c.status, sa.func.count()).group_by(messages.c.status))
+    return {status: int(n) for status, n in rows}
+
+
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    """When the earliest queued or to-be-checked row comes due (the dispatcher sleeps until then)."""
+    waiting = [MessageStatus.QUEUED.value, MessageStatus.CHECKING.value]
+    query = sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status.in_(waiting))
+    found: datetime | None = (await conn.execute(query)).scalar()
+    return found
