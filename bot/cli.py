@@ -1,6 +1,7 @@
 """The `doorstep` command: serve, import, plan, routes."""
 
 import asyncio
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -13,12 +14,11 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from bot.app import build_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.logs import setup_logging
 from bot.services import Services, build_services
-from bot.store import plans
+from bot.store import outbox, plans
 from bot.usecases import planning
 from bot.usecases.errors import UseCaseError
 from bot.usecases.intake import ImportReport, import_deliveries
@@ -66,6 +66,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default: DOORSTEP_WEB__PORT")] = None,
 ) -> None:
     """Run the web app (ops API, OpenAPI at /docs)."""
+    from bot.app import build_app  # noqa: PLC0415 - the web stack loads only for the command that serves it
+
     settings = _settings()
 
     async def run() -> None:
@@ -171,6 +173,45 @@ def routes(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> No
     _print_unassigned(unassigned)
     if header.matrix.startswith("osrm"):
         out.print(OSM_CREDIT)
+
+
+@cli.command()
+def dispatch(
+    drain: Annotated[
+        bool, typer.Option(help="stop once nothing is due now, instead of running until stopped")
+    ] = False,
+) -> None:
+    """Send what the outbox holds (runs inside `serve` too); Ctrl-C or SIGTERM stops it cleanly."""
+
+    async def work(services: Services) -> None:
+        dispatcher = services.dispatcher()
+        if drain:
+            await dispatcher.drain()
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await dispatcher.run(stop)
+
+    _run(work)
+
+
+@cli.command("outbox")
+def outbox_status() -> None:
+    """How many messages are in each state (queued, sent, failed, expired, unknown...)."""
+
+    async def work(services: Services) -> dict[str, int]:
+        async with services.store.read() as conn:
+            return await outbox.counts(conn)
+
+    counts = _run(work)
+    for status in sorted(counts):
+        out.print(f"{status:>9} {counts[status]}", highlight=False)
+    if counts.get("unknown"):
+        err.print(
+            f"{counts['unknown']} message(s) have an unknown outcome: the provider may or may not have them"
+        )
 
 
 def _route_table(view: plans.RouteView) -> Table:

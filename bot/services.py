@@ -1,11 +1,16 @@
 """The one Services object every surface is given (practice 3 of shared/STYLE.md)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
+from bot.channels.base import Transport
+from bot.channels.dispatch import Dispatcher
+from bot.channels.sandbox import SandboxTransport
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.notify.kinds import Channel
 from bot.store.db import Store, open_store
 from eta.matrix import MatrixProvider
 from eta.matrix_factory import build_matrix_provider
@@ -20,14 +25,26 @@ class Services:
     store: Store
     matrix: MatrixProvider
     http: httpx.AsyncClient
+    sandbox: SandboxTransport
+    transports: Mapping[str, Transport]
+
+    def dispatcher(self) -> Dispatcher:
+        """The outbox dispatcher over this process's transports."""
+        return Dispatcher(self.store, self.clock, self.transports, self.settings.outbox)
 
     async def close(self) -> None:
         await self.http.aclose()
         await self.store.close()
+        self.sandbox.close()
 
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
     store = await open_store(settings.store.url, echo=settings.store.echo)
     matrix = build_matrix_provider(settings.eta, http)
-    return Services(settings, clock or SystemClock(), store, matrix, http)
+    sandbox = SandboxTransport(
+        settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile
+    )
+    # Until the Telegram and Twilio transports land, the sandbox carries both channels.
+    transports = {Channel.SMS.value: sandbox, Channel.TELEGRAM.value: sandbox}
+    return Services(settings, clock or SystemClock(), store, matrix, http, sandbox, transports)
