@@ -1,0 +1,90 @@
+"""Locale-aware formatting of the values templates receive, independent of the OS locale.
+
+Every helper takes aware datetimes and the recipient's zone, and returns the exact text a template
+prints. SMS text stays inside GSM-7 (ASCII hyphen); Telegram gets typographic dashes.
+"""
+
+import re
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, tzinfo
+from typing import TypedDict
+from zoneinfo import ZoneInfo
+
+from bot.notify.kinds import Channel
+
+Zone = tzinfo | str
+DEFAULT_LOCALE = "en"
+_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+    "de-AT": ("Jän.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+}
+_DAY_PATTERNS = {"en": "{weekday} {day} {month}", "de": "{weekday} {day}. {month}"}
+_DASH = {Channel.SMS: "-", Channel.TELEGRAM: "–"}
+
+
+class Slot(TypedDict):
+    """One numbered choice of a new delivery time (see render.py for every list field)."""
+
+    n: int
+    day: str
+    window: str
+    label: str
+
+
+def locale_chain(locale: str) -> tuple[str, ...]:
+    """Locales to try, most specific first: "de-AT" -> ("de-AT", "de", "en"); anything odd -> ("en",)."""
+    tag = locale.strip().replace("_", "-")
+    if not _TAG.fullmatch(tag):
+        return (DEFAULT_LOCALE,)
+    language, _, rest = (part.lower() for part in tag.partition("-"))
+    specific = f"{language}-{rest.upper() if len(rest) == 2 else rest}" if rest else language
+    return tuple(dict.fromkeys((specific, language, DEFAULT_LOCALE)))
+
+
+def clock(moment: datetime, zone: Zone) -> str:
+    """The wall-clock time in `zone`: "14:20"."""
+    return _local(moment, zone).strftime("%H:%M")
+
+
+def window(start: datetime, end: datetime, zone: Zone, channel: Channel) -> str:
+    """SMS "14:00-15:00" (GSM-7 hyphen); Telegram gets an en dash between the times."""
+    return f"{clock(start, zone)}{_DASH[channel]}{clock(end, zone)}"
+
+
+def day(value: date, locale: str) -> str:
+    """A short date: "Mon 23 Nov" (en), "Mo. 23. Nov." (de), "Fr. 1. Jän." (de-AT)."""
+    weekday = _WEEKDAYS[_pick(_WEEKDAYS, locale)][value.weekday()]
+    month = _MONTHS[_pick(_MONTHS, locale)][value.month - 1]
+    pattern = _DAY_PATTERNS[_pick(_DAY_PATTERNS, locale)]
+    return pattern.format(weekday=weekday, day=value.day, month=month)
+
+
+def slots(
+    windows: Sequence[tuple[datetime, datetime]], zone: Zone, locale: str, channel: Channel
+) -> list[Slot]:
+    """Numbered choices from 1; SMS label "1) Mon 23 Nov 14:00-16:00", Telegram "Mon 23 Nov, 14:00-16:00"."""
+    return [_slot(n, start, end, zone, locale, channel) for n, (start, end) in enumerate(windows, start=1)]
+
+
+def _slot(n: int, start: datetime, end: datetime, zone: Zone, locale: str, channel: Channel) -> Slot:
+    on = day(_local(start, zone).date(), locale)
+    hours = window(start, end, zone, channel)
+    label = f"{n}) {on} {hours}" if channel == Channel.SMS else f"{on}, {hours}"
+    return Slot(n=n, day=on, window=hours, label=label)
+
+
+def _pick(table: Collection[str], locale: str) -> str:
+    return next(tag for tag in (*locale_chain(locale), DEFAULT_LOCALE) if tag in table)
+
+
+def _local(moment: datetime, zone: Zone) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} is naive; pass an aware datetime")
+    return moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)

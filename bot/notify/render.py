@@ -1,0 +1,151 @@
+"""Message text from the templates in bot/templates/{channel}/{locale}/{kind}.j2.
+
+One Jinja `Environment` per application (`make_environment`), one `Renderer` on top of it that
+checks the fields against `kinds.KINDS` before anything is rendered. Recipient text (names,
+instructions, staff replies) is only ever a value: Telegram templates autoescape it for HTML parse
+mode, SMS templates print it literally, and nothing a person wrote is compiled as a template.
+
+List fields are lists of small mappings. The renderer checks top-level names only; the keys are:
+
+`slots` (failed, slots-offered): `format.Slot`, built by `format.slots()`
+    n: int          the number an SMS reply uses (1, 2, 3)
+    day, window     formatted for the locale and channel
+    label           the whole choice: SMS "1) Tue 24 Nov 10:00-12:00", Telegram "Tue 24 Nov, 10:00-12:00"
+                    (with an en dash; also the Telegram button text)
+`choices` (which-delivery): `Choice`
+    n: int, sender (shop or brand), order_id, day
+`stops` (driver-route): `RouteStop`
+    seq: int, window, name, address,
+    instructions ("" if none), access_code ("" if none; shown only here, on the stop card)
+`stops` (driver-notes): `ChangedStop`, only the stops that changed
+    seq: int, name, address, window, instructions ("" if removed),
+    changed: some of "window", "instructions", "access_code", "removed"
+
+Other values: `minutes`, `stops_away`, `rating` (1-5) are ints; `standing` is a bool (the
+instructions apply to future deliveries too); `reason`, `status` and `place` are short localized
+phrases without a final full stop ("nobody was home", "out for delivery", "front door");
+`masked_code` uses ASCII asterisks ("**34"). For driver kinds `order_id` is the route's id.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypedDict
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from bot.notify.format import locale_chain
+from bot.notify.kinds import COMMON, KINDS, Audience, Channel, Kind
+from bot.notify.segments import Encoding, count_segments
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# Who reads which channel: drivers only use the Telegram driver chat.
+CHANNELS: dict[Audience, tuple[Channel, ...]] = {
+    Audience.RECIPIENT: (Channel.SMS, Channel.TELEGRAM),
+    Audience.DRIVER: (Channel.TELEGRAM,),
+}
+# sendMessage: "1-4096 characters after entities parsing"; counting the HTML source over-estimates.
+TELEGRAM_MAX_CHARS = 4096
+
+
+class Choice(TypedDict):
+    n: int
+    sender: str
+    order_id: str
+    day: str
+
+
+class RouteStop(TypedDict):
+    seq: int
+    window: str
+    name: str
+    address: str
+    instructions: str
+    access_code: str
+
+
+class ChangedStop(TypedDict):
+    seq: int
+    name: str
+    address: str
+    window: str
+    instructions: str
+    changed: Sequence[Literal["window", "instructions", "access_code", "removed"]]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for a channel. `locale` is the template's; `segments` counts SMS segments,
+    or for Telegram the messages of `TELEGRAM_MAX_CHARS` it needs (1 unless a long route)."""
+
+    text: str
+    channel: Channel
+    kind: Kind
+    locale: str
+    segments: int
+    encoding: Encoding | None
+
+
+def make_environment(templates_dir: Path | None = None) -> Environment:
+    """The application's one Jinja environment: strict, autoescaped for Telegram HTML only."""
+    return Environment(
+        loader=FileSystemLoader(templates_dir or TEMPLATES_DIR),
+        undefined=StrictUndefined,
+        autoescape=_is_telegram,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+
+
+class Renderer:
+    """Renders a message kind for a channel and locale from exactly the fields the kind declares."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def render(self, channel: Channel, locale: str, kind: Kind, fields: Mapping[str, object]) -> Rendered:
+        check(channel, kind, fields)
+        template = self.template(channel, locale, kind)
+        text = template.render(fields).strip()
+        encoding, segments = _measure(channel, text)
+        return Rendered(text, channel, kind, _locale_of(template), segments, encoding)
+
+    def template(self, channel: Channel, locale: str, kind: Kind) -> Template:
+        """The most specific template for `locale`: "de-AT", then "de", then "en"."""
+        return self._env.select_template([template_name(channel, tag, kind) for tag in locale_chain(locale)])
+
+
+def template_name(channel: Channel, locale: str, kind: Kind) -> str:
+    return f"{channel.value}/{locale}/{kind.value}.j2"
+
+
+def check(channel: Channel, kind: Kind, fields: Mapping[str, object]) -> None:
+    """ValueError unless `kind` may go out on `channel` with exactly its declared fields."""
+    spec = KINDS[kind]
+    if channel not in CHANNELS[spec.audience]:
+        raise ValueError(f"{kind.value} is for {spec.audience.value}s and cannot go out by {channel.value}")
+    expected = {*COMMON, *spec.fields}
+    problems = [
+        f"{label}: {', '.join(sorted(names))}"
+        for label, names in (("missing", expected - fields.keys()), ("unexpected", fields.keys() - expected))
+        if names
+    ]
+    if problems:
+        raise ValueError(f"{kind.value} fields: {'; '.join(problems)}")
+
+
+def _is_telegram(name: str | None) -> bool:
+    return name is not None and name.startswith(f"{Channel.TELEGRAM.value}/")
+
+
+def _locale_of(template: Template) -> str:
+    return (template.name or "").split("/")[1]
+
+
+def _measure(channel: Channel, text: str) -> tuple[Encoding | None, int]:
+    if channel == Channel.SMS:
+        return count_segments(text)
+    utf16_units = len(text.encode("utf-16-le")) // 2
+    return None, max(1, -(-utf16_units // TELEGRAM_MAX_CHARS))

@@ -1,0 +1,492 @@
+"""Golden text for every kind, channel and locale (STYLE practice 12): the exact words people read.
+
+Fields come from tests/notify/samples.py (REALISTIC). A change of copy changes a line here, on purpose.
+"""
+
+import pytest
+
+from bot.notify.kinds import KINDS, Channel, Kind
+from bot.notify.render import CHANNELS, TEMPLATES_DIR, Renderer, template_name
+from tests.notify.samples import LOCALES, sample_fields
+
+S, T = Channel.SMS, Channel.TELEGRAM
+# SMS segments where one is not enough (see the comment at the top of each template); all others: 1.
+SMS_SEGMENTS = {Kind.FAILED: 2}
+
+GOLDEN: dict[tuple[Channel, str, Kind], str] = {
+    # pre-delivery
+    (S, "en", Kind.PRE_DELIVERY): (
+        "Doorstep: Hi Christopher, arriving Mon 23 Nov 14:00-15:00. Reply 1 to confirm, 2 to "
+        "change the time, 3 for delivery instructions. https://dstp.eu/t/Ab3dE9"
+    ),
+    (S, "de", Kind.PRE_DELIVERY): (
+        "Doorstep: Hallo Christopher, Zustellung Mo. 23. Nov. 14:00-15:00. Antworten Sie: 1 "
+        "bestätigen, 2 andere Zeit, 3 Ablagehinweise. https://dstp.eu/t/Ab3dE9"
+    ),
+    (T, "en", Kind.PRE_DELIVERY): (
+        "Hi Christopher, your parcel from Doorstep arrives <b>Mon 23 Nov, 14:00–15:00</b>.\n"
+        "Does that suit you? Confirm it, choose another time or tell us where to leave it.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Track your parcel</a>'
+    ),
+    (T, "de", Kind.PRE_DELIVERY): (
+        "Hallo Christopher, Ihr Paket von Doorstep kommt <b>Mo. 23. Nov., 14:00–15:00</b>.\n"
+        "Passt das? Bestätigen Sie, wählen Sie eine andere Zeit oder sagen Sie uns, wo wir es "
+        "ablegen dürfen.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Sendung verfolgen</a>'
+    ),
+    # out-for-delivery
+    (S, "en", Kind.OUT_FOR_DELIVERY): (
+        "Doorstep: Hi Christopher, on its way! Today 14:00-15:00. Reply 1 to confirm, 2 to change "
+        "the time, 3 for delivery instructions. https://dstp.eu/t/Ab3dE9"
+    ),
+    (S, "de", Kind.OUT_FOR_DELIVERY): (
+        "Doorstep: Hallo Christopher, Ihr Paket kommt heute 14:00-15:00. Antworten Sie: 1 "
+        "bestätigen, 2 andere Zeit, 3 Ablagehinweise. https://dstp.eu/t/Ab3dE9"
+    ),
+    (T, "en", Kind.OUT_FOR_DELIVERY): (
+        "Hi Christopher, your parcel from Doorstep is on its way! Expect it today, "
+        "<b>14:00–15:00</b>.\n"
+        "Won't be home? Choose another time or tell us where to leave it.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Track your parcel</a>'
+    ),
+    (T, "de", Kind.OUT_FOR_DELIVERY): (
+        "Hallo Christopher, Ihr Paket von Doorstep ist unterwegs! Es kommt heute, "
+        "<b>14:00–15:00</b>.\n"
+        "Nicht zu Hause? Wählen Sie eine andere Zeit oder sagen Sie uns, wo wir es ablegen "
+        "dürfen.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Sendung verfolgen</a>'
+    ),
+    # nearby
+    (S, "en", Kind.NEARBY): (
+        "Doorstep: Hi Christopher, your parcel is 3 stops away. Expect it around 14:20 (in about 12 min)."
+    ),
+    (S, "de", Kind.NEARBY): (
+        "Doorstep: Hallo Christopher, Ihr Paket ist noch 3 Stopps entfernt. Es kommt gegen 14:20 "
+        "Uhr (in ca. 12 Min.)."
+    ),
+    (T, "en", Kind.NEARBY): (
+        "Hi Christopher, your parcel is 3 stops away. Expect it around <b>14:20</b> (in about 12 min)."
+    ),
+    (T, "de", Kind.NEARBY): (
+        "Hallo Christopher, Ihr Paket ist noch 3 Stopps entfernt. Es kommt gegen <b>14:20 Uhr</b> "
+        "(in ca. 12 Min.)."
+    ),
+    # delay
+    (S, "en", Kind.DELAY): (
+        "Doorstep: Sorry Christopher, we're running late. Your parcel now arrives 14:00-15:00 "
+        "(was 13:00-14:00). Reply 2 to change the time."
+    ),
+    (S, "de", Kind.DELAY): (
+        "Doorstep: Hallo Christopher, leider verspäten wir uns. Ihr Paket kommt jetzt 14:00-15:00 "
+        "(statt 13:00-14:00). Antworten Sie 2 für eine andere Zeit."
+    ),
+    (T, "en", Kind.DELAY): (
+        "Sorry Christopher, we're running late. Your parcel now arrives <b>14:00–15:00</b> (was "
+        "13:00–14:00).\n"
+        "If that doesn't suit you, choose another time below."
+    ),
+    (T, "de", Kind.DELAY): (
+        "Hallo Christopher, leider verspäten wir uns. Ihr Paket kommt jetzt <b>14:00–15:00</b> "
+        "(statt 13:00–14:00).\n"
+        "Passt das nicht? Wählen Sie unten eine andere Zeit."
+    ),
+    # window-updated
+    (S, "en", Kind.WINDOW_UPDATED): (
+        "Doorstep: Hi Christopher, new delivery time: Mon 23 Nov 14:00-15:00 (was 13:00-14:00). "
+        "Reply 2 to change the time."
+    ),
+    (S, "de", Kind.WINDOW_UPDATED): (
+        "Doorstep: Hallo Christopher, Ihr neues Zeitfenster: Mo. 23. Nov. 14:00-15:00 (statt "
+        "13:00-14:00). Antworten Sie 2 für eine andere Zeit."
+    ),
+    (T, "en", Kind.WINDOW_UPDATED): (
+        "Hi Christopher, your delivery time has changed: <b>Mon 23 Nov, 14:00–15:00</b> (was 13:00–14:00)."
+    ),
+    (T, "de", Kind.WINDOW_UPDATED): (
+        "Hallo Christopher, Ihr Zeitfenster hat sich geändert: <b>Mo. 23. Nov., 14:00–15:00</b> "
+        "(statt 13:00–14:00)."
+    ),
+    # delivered
+    (S, "en", Kind.DELIVERED): (
+        "Doorstep: Hi Christopher, your parcel was delivered at 14:20 (front door). How did we "
+        "do? Reply 1 (poor) to 5 (great)."
+    ),
+    (S, "de", Kind.DELIVERED): (
+        "Doorstep: Hallo Christopher, Ihr Paket wurde um 14:20 Uhr zugestellt (Haustür). Wie "
+        "war's? Antworten Sie 1 (schlecht) bis 5 (super)."
+    ),
+    (T, "en", Kind.DELIVERED): (
+        "Delivered! Hi Christopher, your parcel arrived at <b>14:20</b> (front door).\n"
+        "How did we do? Tap a rating below."
+    ),
+    (T, "de", Kind.DELIVERED): (
+        "Zugestellt! Hallo Christopher, Ihr Paket ist um <b>14:20 Uhr</b> angekommen (Haustür).\n"
+        "Wie war's? Bewerten Sie uns unten."
+    ),
+    # failed
+    (S, "en", Kind.FAILED): (
+        "Doorstep: Sorry Christopher, we couldn't deliver your parcel today: nobody was home.\n"
+        "Reply with a number for a new time:\n"
+        "1) Tue 24 Nov 10:00-12:00\n"
+        "2) Tue 24 Nov 14:00-16:00\n"
+        "3) Wed 25 Nov 08:00-10:00"
+    ),
+    (S, "de", Kind.FAILED): (
+        "Doorstep: Hallo Christopher, leider konnten wir Ihr Paket heute nicht zustellen: niemand "
+        "angetroffen.\n"
+        "Antworten Sie mit der Nummer Ihrer neuen Zeit:\n"
+        "1) Di. 24. Nov. 10:00-12:00\n"
+        "2) Di. 24. Nov. 14:00-16:00\n"
+        "3) Mi. 25. Nov. 08:00-10:00"
+    ),
+    (T, "en", Kind.FAILED): (
+        "Sorry Christopher, we couldn't deliver your parcel today: nobody was home.\n"
+        "Choose a new time below:\n"
+        "• Tue 24 Nov, 10:00–12:00\n"
+        "• Tue 24 Nov, 14:00–16:00\n"
+        "• Wed 25 Nov, 08:00–10:00"
+    ),
+    (T, "de", Kind.FAILED): (
+        "Hallo Christopher, leider konnten wir Ihr Paket heute nicht zustellen: niemand "
+        "angetroffen.\n"
+        "Wählen Sie unten eine neue Zeit:\n"
+        "• Di. 24. Nov., 10:00–12:00\n"
+        "• Di. 24. Nov., 14:00–16:00\n"
+        "• Mi. 25. Nov., 08:00–10:00"
+    ),
+    # confirmed
+    (S, "en", Kind.CONFIRMED): (
+        "Doorstep: Thanks Christopher, you're all set for Mon 23 Nov 14:00-15:00. We'll let you "
+        "know when your parcel is close."
+    ),
+    (S, "de", Kind.CONFIRMED): (
+        "Doorstep: Danke, Christopher! Ihre Zustellung am Mo. 23. Nov. 14:00-15:00 ist bestätigt. "
+        "Wir melden uns, wenn Ihr Paket in der Nähe ist."
+    ),
+    (T, "en", Kind.CONFIRMED): (
+        "Thanks, Christopher! You're all set for <b>Mon 23 Nov, 14:00–15:00</b>.\n"
+        "We'll let you know when your parcel is close."
+    ),
+    (T, "de", Kind.CONFIRMED): (
+        "Danke, Christopher! Ihre Zustellung am <b>Mo. 23. Nov., 14:00–15:00</b> ist bestätigt.\n"
+        "Wir melden uns, wenn Ihr Paket in der Nähe ist."
+    ),
+    # slots-offered
+    (S, "en", Kind.SLOTS_OFFERED): (
+        "Doorstep: Hi Christopher, reply with the number of your new time:\n"
+        "1) Tue 24 Nov 10:00-12:00\n"
+        "2) Tue 24 Nov 14:00-16:00\n"
+        "3) Wed 25 Nov 08:00-10:00"
+    ),
+    (S, "de", Kind.SLOTS_OFFERED): (
+        "Doorstep: Christopher, antworten Sie mit der Nummer Ihrer Wahl:\n"
+        "1) Di. 24. Nov. 10:00-12:00\n"
+        "2) Di. 24. Nov. 14:00-16:00\n"
+        "3) Mi. 25. Nov. 08:00-10:00"
+    ),
+    (T, "en", Kind.SLOTS_OFFERED): (
+        "Christopher, which new time suits you? Choose one below:\n"
+        "• Tue 24 Nov, 10:00–12:00\n"
+        "• Tue 24 Nov, 14:00–16:00\n"
+        "• Wed 25 Nov, 08:00–10:00"
+    ),
+    (T, "de", Kind.SLOTS_OFFERED): (
+        "Christopher, welche neue Zeit passt Ihnen? Wählen Sie unten:\n"
+        "• Di. 24. Nov., 10:00–12:00\n"
+        "• Di. 24. Nov., 14:00–16:00\n"
+        "• Mi. 25. Nov., 08:00–10:00"
+    ),
+    # rescheduled
+    (S, "en", Kind.RESCHEDULED): (
+        "Doorstep: Done, Christopher! Your parcel now arrives Mon 23 Nov 14:00-15:00."
+    ),
+    (S, "de", Kind.RESCHEDULED): (
+        "Doorstep: Erledigt, Christopher! Ihr neues Zeitfenster: Mo. 23. Nov. 14:00-15:00."
+    ),
+    (T, "en", Kind.RESCHEDULED): "Done, Christopher! Your parcel now arrives <b>Mon 23 Nov, 14:00–15:00</b>.",
+    (T, "de", Kind.RESCHEDULED): (
+        "Erledigt, Christopher! Ihr neues Zeitfenster: <b>Mo. 23. Nov., 14:00–15:00</b>."
+    ),
+    # change-refused
+    (S, "en", Kind.CHANGE_REFUSED): (
+        "Doorstep: Sorry Christopher, we can't make that change: your parcel is already on the van."
+    ),
+    (S, "de", Kind.CHANGE_REFUSED): (
+        "Doorstep: Hallo Christopher, das können wir leider nicht mehr ändern: Ihr Paket ist "
+        "schon im Fahrzeug."
+    ),
+    (T, "en", Kind.CHANGE_REFUSED): (
+        "Sorry Christopher, we can't make that change: your parcel is already on the van."
+    ),
+    (T, "de", Kind.CHANGE_REFUSED): (
+        "Hallo Christopher, das können wir leider nicht mehr ändern: Ihr Paket ist schon im Fahrzeug."
+    ),
+    # instructions-saved
+    (S, "en", Kind.INSTRUCTIONS_SAVED): (
+        "Doorstep: Thanks Christopher, the driver will get your delivery instructions. We'll use "
+        "them for future deliveries too."
+    ),
+    (S, "de", Kind.INSTRUCTIONS_SAVED): (
+        "Doorstep: Danke, Christopher! Wir geben Ihre Ablagehinweise an unser Fahrteam weiter. "
+        "Sie gelten auch für künftige Zustellungen."
+    ),
+    (T, "en", Kind.INSTRUCTIONS_SAVED): (
+        "Thanks, Christopher! The driver will see your instructions:\n"
+        "<blockquote>Please leave it at the back door</blockquote>\n"
+        "We'll use them for your future deliveries too."
+    ),
+    (T, "de", Kind.INSTRUCTIONS_SAVED): (
+        "Danke, Christopher! Unser Fahrteam sieht Ihre Ablagehinweise:\n"
+        "<blockquote>Bitte an der Hintertür abstellen</blockquote>\n"
+        "Sie gelten auch für Ihre künftigen Zustellungen."
+    ),
+    # access-code-saved
+    (S, "en", Kind.ACCESS_CODE_SAVED): (
+        "Doorstep: Thanks Christopher, your access code (**34) is saved. Only the driver of your "
+        "delivery will see it."
+    ),
+    (S, "de", Kind.ACCESS_CODE_SAVED): (
+        "Doorstep: Danke, Christopher! Ihr Zugangscode (**34) ist gespeichert. Er wird nur für "
+        "Ihre Zustellung angezeigt."
+    ),
+    (T, "en", Kind.ACCESS_CODE_SAVED): (
+        "Thanks, Christopher! Your access code (**34) is saved. Only the driver of your delivery will see it."
+    ),
+    (T, "de", Kind.ACCESS_CODE_SAVED): (
+        "Danke, Christopher! Ihr Zugangscode (**34) ist gespeichert. Er wird nur für Ihre "
+        "Zustellung angezeigt."
+    ),
+    # status
+    (S, "en", Kind.STATUS): (
+        "Doorstep: Hi Christopher, order DS-104233 is out for delivery: Mon 23 Nov 14:00-15:00."
+    ),
+    (S, "de", Kind.STATUS): (
+        "Doorstep: Hallo Christopher, Ihre Sendung DS-104233 ist unterwegs: Mo. 23. Nov. 14:00-15:00."
+    ),
+    (T, "en", Kind.STATUS): (
+        "Hi Christopher, order DS-104233 is <b>out for delivery</b>: Mon 23 Nov, 14:00–15:00."
+    ),
+    (T, "de", Kind.STATUS): (
+        "Hallo Christopher, Ihre Sendung DS-104233 ist <b>unterwegs</b>: Mo. 23. Nov., 14:00–15:00."
+    ),
+    # help
+    (S, "en", Kind.HELP): (
+        "Doorstep delivery updates for order DS-104233. Reply 1 to confirm, 2 to change the time, "
+        "3 for delivery instructions. Reply STOP to opt out."
+    ),
+    (S, "de", Kind.HELP): (
+        "Doorstep: Zustell-SMS zu Ihrer Sendung DS-104233. Antworten Sie: 1 bestätigen, 2 andere "
+        "Zeit, 3 Ablagehinweise. Antworten Sie STOP zum Abmelden."
+    ),
+    (T, "en", Kind.HELP): (
+        "<b>Doorstep delivery updates</b> for order DS-104233.\n"
+        "Use the buttons under each message to confirm a time, choose another one or tell us "
+        "where to leave your parcel."
+    ),
+    (T, "de", Kind.HELP): (
+        "<b>Zustellinfos von Doorstep</b> zu Ihrer Sendung DS-104233.\n"
+        "Mit den Tasten unter jeder Nachricht bestätigen Sie eine Zeit, wählen eine andere oder "
+        "sagen uns, wo wir Ihr Paket ablegen dürfen."
+    ),
+    # person-requested
+    (S, "en", Kind.PERSON_REQUESTED): (
+        "Doorstep: Thanks Christopher, someone from our team will reply here shortly."
+    ),
+    (S, "de", Kind.PERSON_REQUESTED): (
+        "Doorstep: Danke, Christopher! Jemand aus unserem Team antwortet Ihnen hier in Kürze."
+    ),
+    (T, "en", Kind.PERSON_REQUESTED): "Thanks, Christopher. Someone from our team will reply here shortly.",
+    (T, "de", Kind.PERSON_REQUESTED): (
+        "Danke, Christopher. Jemand aus unserem Team antwortet Ihnen hier in Kürze."
+    ),
+    # rated
+    (S, "en", Kind.RATED): (
+        "Doorstep: Thanks for your rating (5/5), Christopher! Your feedback helps us get better."
+    ),
+    (S, "de", Kind.RATED): (
+        "Doorstep: Danke für Ihre Bewertung (5/5), Christopher! Ihr Feedback hilft uns, besser zu werden."
+    ),
+    (T, "en", Kind.RATED): (
+        "Thanks for your rating, Christopher! ⭐⭐⭐⭐⭐\nYour feedback helps us get better."
+    ),
+    (T, "de", Kind.RATED): (
+        "Danke für Ihre Bewertung, Christopher! ⭐⭐⭐⭐⭐\nIhr Feedback hilft uns, besser zu werden."
+    ),
+    # not-received
+    (S, "en", Kind.NOT_RECEIVED): (
+        "Doorstep: Sorry to hear that, Christopher. We've flagged order DS-104233 as not received "
+        "and our team will get back to you shortly."
+    ),
+    (S, "de", Kind.NOT_RECEIVED): (
+        "Doorstep: Das tut uns leid, Christopher. Wir haben Sendung DS-104233 als nicht erhalten "
+        "gemeldet, unser Team meldet sich in Kürze bei Ihnen."
+    ),
+    (T, "en", Kind.NOT_RECEIVED): (
+        "Sorry to hear that, Christopher. We've flagged order <b>DS-104233</b> as not received "
+        "and our team will get back to you here shortly."
+    ),
+    (T, "de", Kind.NOT_RECEIVED): (
+        "Das tut uns leid, Christopher. Wir haben Sendung <b>DS-104233</b> als nicht erhalten "
+        "gemeldet, unser Team meldet sich hier in Kürze bei Ihnen."
+    ),
+    # opted-out
+    (S, "en", Kind.OPTED_OUT): (
+        "Doorstep: You're unsubscribed and won't get more delivery texts. Reply START to opt back in."
+    ),
+    (S, "de", Kind.OPTED_OUT): (
+        "Doorstep: Sie sind abgemeldet und erhalten keine Zustell-SMS mehr. Antworten Sie START, "
+        "um sich wieder anzumelden."
+    ),
+    (T, "en", Kind.OPTED_OUT): (
+        "You won't get any more delivery updates here. Changed your mind? Send /start."
+    ),
+    (T, "de", Kind.OPTED_OUT): (
+        "Sie erhalten hier keine Zustellinfos mehr. Doch wieder gewünscht? Senden Sie /start."
+    ),
+    # opted-in
+    (S, "en", Kind.OPTED_IN): (
+        "Doorstep: Welcome back, Christopher! You'll get delivery texts again. Msg&data rates may "
+        "apply. Reply HELP for help, STOP to opt out."
+    ),
+    (S, "de", Kind.OPTED_IN): (
+        "Doorstep: Willkommen zurück, Christopher! Sie erhalten wieder Zustell-SMS. Antworten Sie "
+        "HELP für Hilfe, STOP zum Abmelden."
+    ),
+    (T, "en", Kind.OPTED_IN): "Welcome back, Christopher! You'll get your delivery updates here again.",
+    (T, "de", Kind.OPTED_IN): "Willkommen zurück, Christopher! Sie erhalten Ihre Zustellinfos wieder hier.",
+    # not-understood
+    (S, "en", Kind.NOT_UNDERSTOOD): (
+        "Doorstep: Sorry, we didn't get that. Reply 1 to confirm, 2 to change the time, 3 for "
+        "delivery instructions, or HELP for help."
+    ),
+    (S, "de", Kind.NOT_UNDERSTOOD): (
+        "Doorstep: Das haben wir leider nicht verstanden. Antworten Sie: 1 bestätigen, 2 andere "
+        "Zeit, 3 Ablagehinweise, HELP für Hilfe."
+    ),
+    (T, "en", Kind.NOT_UNDERSTOOD): (
+        "Sorry, we didn't understand that. Please use the buttons under our messages."
+    ),
+    (T, "de", Kind.NOT_UNDERSTOOD): (
+        "Das haben wir leider nicht verstanden. Bitte nutzen Sie die Tasten unter unseren Nachrichten."
+    ),
+    # which-delivery
+    (S, "en", Kind.WHICH_DELIVERY): (
+        "Doorstep: Hi Christopher, which delivery do you mean? Reply with its number:\n"
+        "1) Bloomwood DS-104233, Mon 23 Nov\n"
+        "2) Kettle & Co KC-99812, Tue 24 Nov"
+    ),
+    (S, "de", Kind.WHICH_DELIVERY): (
+        "Doorstep: Hallo Christopher, welche Sendung? Antworten Sie mit der Nummer:\n"
+        "1) Bloomwood DS-104233, Mo. 23. Nov.\n"
+        "2) Kettle & Co KC-99812, Di. 24. Nov."
+    ),
+    (T, "en", Kind.WHICH_DELIVERY): (
+        "Hi Christopher, which delivery do you mean? Choose one below:\n"
+        "• Bloomwood DS-104233, Mon 23 Nov\n"
+        "• Kettle &amp; Co KC-99812, Tue 24 Nov"
+    ),
+    (T, "de", Kind.WHICH_DELIVERY): (
+        "Hallo Christopher, welche Sendung meinen Sie? Wählen Sie unten:\n"
+        "• Bloomwood DS-104233, Mo. 23. Nov.\n"
+        "• Kettle &amp; Co KC-99812, Di. 24. Nov."
+    ),
+    # staff-reply
+    (S, "en", Kind.STAFF_REPLY): (
+        "Doorstep support: Your parcel is back at the depot. We can bring it tomorrow morning."
+    ),
+    (S, "de", Kind.STAFF_REPLY): (
+        "Doorstep Kundenservice: Ihr Paket ist wieder im Depot. Wir können es morgen Vormittag bringen."
+    ),
+    (T, "en", Kind.STAFF_REPLY): (
+        "<b>Doorstep support:</b>\nYour parcel is back at the depot. We can bring it tomorrow morning."
+    ),
+    (T, "de", Kind.STAFF_REPLY): (
+        "<b>Doorstep Kundenservice:</b>\n"
+        "Ihr Paket ist wieder im Depot. Wir können es morgen Vormittag bringen."
+    ),
+    # driver-route
+    (T, "en", Kind.DRIVER_ROUTE): (
+        "Hi Jonas! Your route for <b>Mon 23 Nov</b>: 3 stops.\n"
+        "\n"
+        "<b>1 · 09:00–10:00</b>\n"
+        "Hauptstraße 12, 10115 Berlin\n"
+        "Anna Schmidt\n"
+        "\n"
+        "<b>2 · 10:00–11:00</b>\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📝 Please leave it at the back door\n"
+        "🔑 <code>4711#</code>\n"
+        "\n"
+        "<b>3 · 11:00–12:00</b>\n"
+        "Invalidenstraße 5, 10115 Berlin\n"
+        "Mehmet Yilmaz\n"
+        "🔑 <code>B-2207</code>"
+    ),
+    (T, "de", Kind.DRIVER_ROUTE): (
+        "Hallo Jonas! Ihre Tour am <b>Mo. 23. Nov.</b>: 3 Stopps.\n"
+        "\n"
+        "<b>1 · 09:00–10:00</b>\n"
+        "Hauptstraße 12, 10115 Berlin\n"
+        "Anna Schmidt\n"
+        "\n"
+        "<b>2 · 10:00–11:00</b>\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📝 Bitte an der Hintertür abstellen\n"
+        "🔑 <code>4711#</code>\n"
+        "\n"
+        "<b>3 · 11:00–12:00</b>\n"
+        "Invalidenstraße 5, 10115 Berlin\n"
+        "Mehmet Yilmaz\n"
+        "🔑 <code>B-2207</code>"
+    ),
+    # driver-notes
+    (T, "en", Kind.DRIVER_NOTES): (
+        "Jonas, 2 stops have changed:\n"
+        "\n"
+        "<b>2 · Torstraße 88, 10119 Berlin</b> (Christopher Lee)\n"
+        "🕒 New window: <b>14:00–15:00</b>\n"
+        "📝 Please leave it at the back door\n"
+        "🔑 New access code: see the stop card\n"
+        "\n"
+        "<b>5 · Chausseestraße 21, 10115 Berlin</b> (Lena Vogel)\n"
+        "❌ Removed from your route"
+    ),
+    (T, "de", Kind.DRIVER_NOTES): (
+        "Jonas, 2 Stopps haben sich geändert:\n"
+        "\n"
+        "<b>2 · Torstraße 88, 10119 Berlin</b> (Christopher Lee)\n"
+        "🕒 Neues Zeitfenster: <b>14:00–15:00</b>\n"
+        "📝 Bitte an der Hintertür abstellen\n"
+        "🔑 Neuer Zugangscode: siehe Stoppkarte\n"
+        "\n"
+        "<b>5 · Chausseestraße 21, 10115 Berlin</b> (Lena Vogel)\n"
+        "❌ Aus Ihrer Tour entfernt"
+    ),
+}
+
+EVERY = [(c, locale, k) for k in Kind for c in CHANNELS[KINDS[k].audience] for locale in LOCALES]
+
+
+@pytest.mark.parametrize(("channel", "locale", "kind"), EVERY, ids=str)
+def test_golden_text(renderer: Renderer, channel: Channel, locale: str, kind: Kind) -> None:
+    rendered = renderer.render(channel, locale, kind, sample_fields(channel, locale, kind))
+    assert rendered.text == GOLDEN[channel, locale, kind]
+    assert rendered.locale == locale
+    if channel == Channel.SMS:
+        assert (rendered.encoding, rendered.segments) == ("GSM-7", SMS_SEGMENTS.get(kind, 1))
+    else:
+        assert (rendered.encoding, rendered.segments) == (None, 1)
+
+
+def test_every_kind_has_its_templates_and_goldens() -> None:
+    for channel, locale, kind in EVERY:
+        assert (TEMPLATES_DIR / template_name(channel, locale, kind)).is_file(), (channel, locale, kind)
+    assert set(GOLDEN) == set(EVERY)
+
+
+def test_every_template_belongs_to_a_kind_and_its_channel() -> None:
+    for path in TEMPLATES_DIR.glob("*/*/*.j2"):
+        kind = Kind(path.stem)
+        assert Channel(path.parent.parent.name) in CHANNELS[KINDS[kind].audience], path

@@ -1,0 +1,148 @@
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+
+from bot.notify.kinds import KINDS, Audience, Channel, Kind
+from bot.notify.render import CHANNELS, Renderer, make_environment
+from tests.notify.samples import LONGEST, changed_stops, route_stops, sample_fields
+from tests.notify.test_golden import GOLDEN, SMS_SEGMENTS
+
+HOSTILE = "<b>Eve</b> & {{7*7}}"
+HOSTILE_HTML = "&lt;b&gt;Eve&lt;/b&gt; &amp; {{7*7}}"
+SCRIPT = "<script>alert(1)</script> & {{ 7*7 }}"
+
+
+def test_missing_fields_are_named(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.PRE_DELIVERY)
+    del fields["track_url"], fields["brand"]
+    with pytest.raises(ValueError, match=r"pre-delivery fields: missing: brand, track_url$"):
+        renderer.render(Channel.SMS, "en", Kind.PRE_DELIVERY, fields)
+
+
+def test_extra_fields_are_named(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.HELP) | {"track_url": "x", "day": "y"}
+    with pytest.raises(ValueError, match=r"help fields: unexpected: day, track_url$"):
+        renderer.render(Channel.SMS, "en", Kind.HELP, fields)
+
+
+def test_missing_and_extra_together(renderer: Renderer) -> None:
+    fields = {"brand": "Doorstep", "name": "Ann", "order_id": "1", "when": "now"}
+    with pytest.raises(ValueError, match=r"missing: minutes, stops_away, time; unexpected: when"):
+        renderer.render(Channel.TELEGRAM, "en", Kind.NEARBY, fields)
+
+
+@pytest.mark.parametrize("kind", [k for k in Kind if KINDS[k].audience is Audience.DRIVER])
+def test_driver_kinds_go_out_by_telegram_only(renderer: Renderer, kind: Kind) -> None:
+    fields = sample_fields(Channel.TELEGRAM, "en", kind)
+    with pytest.raises(ValueError, match=f"{kind.value} is for drivers and cannot go out by sms"):
+        renderer.render(Channel.SMS, "en", kind, fields)
+
+
+@pytest.mark.parametrize(
+    ("locale", "used"),
+    [
+        ("de-AT", "de"),
+        ("de_AT", "de"),
+        ("DE", "de"),
+        ("en-GB", "en"),
+        ("fr", "en"),
+        ("", "en"),
+        ("../sms", "en"),
+    ],
+)
+def test_locale_falls_back_to_language_then_english(renderer: Renderer, locale: str, used: str) -> None:
+    rendered = renderer.render(Channel.SMS, locale, Kind.HELP, sample_fields(Channel.SMS, used, Kind.HELP))
+    assert (rendered.locale, rendered.text) == (used, GOLDEN[Channel.SMS, used, Kind.HELP])
+
+
+def test_a_regional_template_wins_over_the_language(tmp_path: Path) -> None:
+    for locale, word in (("de", "Hallo"), ("de-AT", "Servus")):
+        (tmp_path / "sms" / locale).mkdir(parents=True)
+        (tmp_path / "sms" / locale / "help.j2").write_text(f"{word} {{{{ name }}}}\n")
+    renderer = Renderer(make_environment(tmp_path))
+    fields = {"brand": "Doorstep", "name": "Anna", "order_id": "1"}
+    assert renderer.render(Channel.SMS, "de-AT", Kind.HELP, fields).text == "Servus Anna"
+    assert renderer.render(Channel.SMS, "de-CH", Kind.HELP, fields).text == "Hallo Anna"
+
+
+def test_templates_are_strict(tmp_path: Path) -> None:
+    (tmp_path / "sms" / "en").mkdir(parents=True)
+    (tmp_path / "sms" / "en" / "help.j2").write_text("{{ brand }} {{ typo }}\n")
+    renderer = Renderer(make_environment(tmp_path))
+    with pytest.raises(UndefinedError, match="typo"):
+        renderer.render(Channel.SMS, "en", Kind.HELP, {"brand": "D", "name": "A", "order_id": "1"})
+
+
+def test_recipient_text_is_escaped_for_telegram(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.INSTRUCTIONS_SAVED) | {
+        "name": HOSTILE,
+        "instructions": SCRIPT,
+    }
+    text = renderer.render(Channel.TELEGRAM, "en", Kind.INSTRUCTIONS_SAVED, fields).text
+    assert text.startswith(f"Thanks, {HOSTILE_HTML}! ")
+    assert "<blockquote>&lt;script&gt;alert(1)&lt;/script&gt; &amp; {{ 7*7 }}</blockquote>" in text
+    assert "49" not in text
+
+
+def test_staff_text_is_escaped_for_telegram(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.STAFF_REPLY) | {"text": HOSTILE, "brand": "A&B"}
+    text = renderer.render(Channel.TELEGRAM, "en", Kind.STAFF_REPLY, fields).text
+    assert text == f"<b>A&amp;B support:</b>\n{HOSTILE_HTML}"
+
+
+def test_driver_stop_text_is_escaped_for_telegram(renderer: Renderer) -> None:
+    stops = route_stops(LONGEST.day, Channel.TELEGRAM, "en")
+    stops[0] = stops[0] | {"name": HOSTILE, "instructions": SCRIPT, "access_code": "<1&2>"}
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE) | {"stops": stops}
+    text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE, fields).text
+    assert f"\n{HOSTILE_HTML}\n📝 &lt;script&gt;" in text
+    assert "🔑 <code>&lt;1&amp;2&gt;</code>" in text
+
+
+def test_names_are_literal_in_sms(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.STATUS) | {"name": HOSTILE}
+    text = renderer.render(Channel.SMS, "en", Kind.STATUS, fields).text
+    assert text == f"Doorstep: Hi {HOSTILE}, order DS-104233 is out for delivery: Mon 23 Nov 14:00-15:00."
+
+
+def test_staff_text_is_literal_in_sms(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.STAFF_REPLY) | {"text": SCRIPT}
+    rendered = renderer.render(Channel.SMS, "en", Kind.STAFF_REPLY, fields)
+    assert (rendered.text, rendered.encoding) == (f"Doorstep support: {SCRIPT}", "GSM-7")
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("kind", [k for k in Kind if Channel.SMS in CHANNELS[KINDS[k].audience]])
+def test_sms_fits_its_segments_with_the_longest_values(renderer: Renderer, locale: str, kind: Kind) -> None:
+    rendered = renderer.render(Channel.SMS, locale, kind, sample_fields(Channel.SMS, locale, kind, LONGEST))
+    assert rendered.encoding == "GSM-7"
+    assert rendered.segments == SMS_SEGMENTS.get(kind, 1)
+
+
+@pytest.mark.parametrize(("stops_away", "words"), [(0, "you're the next stop!"), (1, "1 stop away.")])
+def test_nearby_counts_stops(renderer: Renderer, stops_away: int, words: str) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.NEARBY) | {"stops_away": stops_away}
+    assert words in renderer.render(Channel.SMS, "en", Kind.NEARBY, fields).text
+
+
+def test_failed_without_slots_promises_a_new_time(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.SMS, "en", Kind.FAILED) | {"slots": []}
+    rendered = renderer.render(Channel.SMS, "en", Kind.FAILED, fields)
+    assert rendered.text.endswith("nobody was home.\nWe'll text you a new time soon.")
+    assert rendered.segments == 1
+
+
+def test_a_long_route_needs_more_than_one_telegram_message(renderer: Renderer) -> None:
+    stops = route_stops(LONGEST.day, Channel.TELEGRAM, "en") * 20
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE) | {"stops": stops}
+    rendered = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE, fields)
+    assert 4096 < len(rendered.text) <= 8192
+    assert rendered.segments == 2
+
+
+def test_notes_show_no_access_code(renderer: Renderer) -> None:
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES)
+    text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES, fields).text
+    assert "4711" not in text
+    assert "access_code" not in changed_stops(LONGEST.day, Channel.TELEGRAM, "en")[0]
