@@ -93,6 +93,23 @@ class SandboxSettings(BaseModel):
     reconcile: bool = True
 
 
+class MessagesSettings(BaseModel):
+    """What recipients are told, and when: the loop's rules."""
+
+    brand: str = Field(default="Doorstep", min_length=1, max_length=20)
+    track_url: str = "https://track.example.org/t/{token}"
+    pre_delivery_at: time = time(18, 0)  # local time the day before; or at publish if the plan comes later
+    cutoff_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    reschedule_days: int = Field(default=3, ge=0, le=14)
+    max_slots: int = Field(default=3, ge=1, le=9)
+    moved_threshold_minutes: int = Field(default=15, ge=1, le=240)
+    nearby_minutes: int = Field(default=10, ge=1, le=120)
+    nearby_stops: int = Field(default=2, ge=1, le=20)
+    delay_threshold_minutes: int = Field(default=10, ge=1, le=240)
+    out_for_delivery_window_minutes: int = Field(default=30, ge=15, le=240)
+    conversation_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DOORSTEP_",
@@ -105,6 +122,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     day: DaySettings = DaySettings()
     eta: EtaSettings = EtaSettings()
+    messages: MessagesSettings = MessagesSettings()
     outbox: OutboxSettings = OutboxSettings()
     sandbox: SandboxSettings = SandboxSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

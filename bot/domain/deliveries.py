@@ -107,3 +107,14 @@ class Delivery:
     notes: str
     status: Status
     tracking_token: str
+    safe_drop: str | None = None
+    access_code: str | None = None
+    confirmed_at: datetime | None = None
+    rating: int | None = None
+    paused: bool = False
+
+
+# A parcel is still open for changes by its recipient in these statuses.
+OPEN: frozenset[Status] = frozenset(
+    {Status.CREATED, Status.PLANNED, Status.RESCHEDULED, Status.OUT_FOR_DELIVERY}
+)

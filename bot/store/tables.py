@@ -93,6 +93,7 @@ recipients = sa.Table(
     sa.Column("email", sa.String(320)),
     sa.Column("locale", sa.String(16), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("safe_drop", sa.Text),  # standing preference for every delivery
     *_stamps(),
 )
 
@@ -120,6 +121,12 @@ deliveries = sa.Table(
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("tracking_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("safe_drop", sa.Text),  # where to leave it, as the driver reads it
+    sa.Column("access_code", sa.String(32)),  # shown only on the driver's stop card
+    sa.Column("confirmed_at", UtcDateTime),
+    sa.Column("rating", sa.Integer),
+    sa.Column("rating_comment", sa.Text),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),  # support took over
     *_stamps(),
     sa.Index("ix_deliveries_date_status", "date", "status"),
 )
@@ -134,6 +141,7 @@ plans = sa.Table(
     sa.Column("matrix", sa.String(32), nullable=False),
     sa.Column("cost", sa.Integer, nullable=False),
     sa.Column("solve_ms", sa.Integer, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),  # incremental re-plans since
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("date", "version", name="uq_plans_date_version"),
 )
@@ -229,4 +237,61 @@ messages = sa.Table(
     sa.Column("sent_at", UtcDateTime),
     *_stamps(),
     sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
+)
+
+# Everything that came in (SMS, Telegram, sandbox), stored before it is acted on; unique per provider id.
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("provider_ref", sa.String(128), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("raw", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # received | done | parked
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("intent", sa.String(32)),
+    sa.Column("error", sa.Text),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("processed_at", UtcDateTime),
+    sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
+)
+
+# The promise ledger: every window a recipient was told, in order. The highest version is the promise.
+promises = sa.Table(
+    "promises",
+    metadata,
+    _id(),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),  # planned | rescheduled | replanned | late
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("delivery_id", "version", name="uq_promises_delivery_version"),
+)
+
+# What a person on the support team has to look at.
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    _id(),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="RESTRICT")),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime),
+)
+
+# Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("address", sa.String(64), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
 )

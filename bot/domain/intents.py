@@ -1,0 +1,103 @@
+"""What a recipient wants, whatever channel it came from: the input of the use cases."""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class SafeDropPlace(StrEnum):
+    FRONT_DOOR = "front_door"
+    BACK_DOOR = "back_door"
+    GARAGE = "garage"
+    RECEPTION = "reception"
+    MAILBOX = "mailbox"
+    NEIGHBOUR = "neighbour"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Confirm:
+    pass
+
+
+@dataclass(frozen=True)
+class AskSlots:
+    """ "I want another time": offer the feasible ones."""
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """Take offered slot number `slot` (1-based), or any feasible time on `day`."""
+
+    slot: int | None = None
+    day: date | None = None
+
+
+@dataclass(frozen=True)
+class SafeDrop:
+    place: SafeDropPlace
+    detail: str = ""  # the neighbour's name or house number, or the free text
+    standing: bool = False  # for every delivery, not just this one
+
+
+@dataclass(frozen=True)
+class AccessCode:
+    code: str
+
+
+@dataclass(frozen=True)
+class Rate:
+    stars: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class NotReceived:
+    pass
+
+
+@dataclass(frozen=True)
+class OptOut:
+    pass
+
+
+@dataclass(frozen=True)
+class OptIn:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Person:
+    pass
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    text: str
+
+
+type Intent = (
+    Confirm
+    | AskSlots
+    | Reschedule
+    | SafeDrop
+    | AccessCode
+    | Rate
+    | NotReceived
+    | OptOut
+    | OptIn
+    | Status
+    | Help
+    | Person
+    | NotUnderstood
+)

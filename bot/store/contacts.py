@@ -1,0 +1,75 @@
+"""How to reach a recipient: one row per channel, in order of preference, with whether it still works."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.tables import contacts
+
+
+class ContactState(StrEnum):
+    ACTIVE = "active"
+    OPTED_OUT = "opted_out"
+    DEAD = "dead"  # blocked the bot, number unreachable
+    INVALID = "invalid"  # not a number that can take messages
+
+
+# Lower first: a linked Telegram chat beats SMS.
+PRIORITY = {"telegram": 1, "sms": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    recipient_id: int
+    channel: str
+    address: str
+    state: ContactState
+
+
+async def ensure(conn: AsyncConnection, recipient_id: int, channel: str, address: str, now: datetime) -> None:
+    """Add the channel if it is new; an existing one keeps its state (an opt-out survives re-imports)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(contacts)
+    values = {
+        "recipient_id": recipient_id,
+        "channel": channel,
+        "address": address,
+        "state": "active",
+        "priority": PRIORITY[channel],
+        "created_at": now,
+        "updated_at": now,
+    }
+    await conn.execute(
+        insert.values(**values).on_conflict_do_nothing(index_elements=["recipient_id", "channel"])
+    )
+
+
+async def for_recipient(conn: AsyncConnection, recipient_id: int) -> list[Contact]:
+    rows = await conn.execute(
+        sa.select(contacts.c.recipient_id, contacts.c.channel, contacts.c.address, contacts.c.state)
+        .where(contacts.c.recipient_id == recipient_id)
+        .order_by(contacts.c.priority)
+    )
+    return [Contact(r.recipient_id, r.channel, r.address, ContactState(r.state)) for r in rows]
+
+
+async def by_address(conn: AsyncConnection, channel: str, address: str) -> list[Contact]:
+    rows = await conn.execute(
+        sa.select(contacts.c.recipient_id, contacts.c.channel, contacts.c.address, contacts.c.state).where(
+            contacts.c.channel == channel, contacts.c.address == address
+        )
+    )
+    return [Contact(r.recipient_id, r.channel, r.address, ContactState(r.state)) for r in rows]
+
+
+async def set_state(
+    conn: AsyncConnection, recipient_id: int, channel: str, state: ContactState, now: datetime
+) -> None:
+    await conn.execute(
+        contacts.update()
+        .where(contacts.c.recipient_id == recipient_id, contacts.c.channel == channel)
+        .values(state=state.value, updated_at=now)
+    )

@@ -1,0 +1,75 @@
+"""Inbound messages, stored before they are acted on: a provider's retry of the same message is a no-op."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.tables import inbox
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    id: int
+    channel: str
+    provider_ref: str
+    address: str
+    body: str
+    received_at: datetime
+
+
+async def store(
+    conn: AsyncConnection,
+    channel: str,
+    provider_ref: str,
+    address: str,
+    body: str,
+    raw: Mapping[str, Any],
+    now: datetime,
+) -> int | None:
+    """The new row's id, or None when this provider message was stored before (a duplicate delivery)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(inbox)
+    statement = insert.values(
+        channel=channel,
+        provider_ref=provider_ref,
+        address=address,
+        body=body,
+        raw=dict(raw),
+        status="received",
+        received_at=now,
+    ).on_conflict_do_nothing(index_elements=["channel", "provider_ref"])
+    new_id: int | None = (await conn.execute(statement.returning(inbox.c.id))).scalar()
+    return new_id
+
+
+async def get(conn: AsyncConnection, inbox_id: int) -> Inbound | None:
+    columns = [inbox.c[name] for name in Inbound.__slots__]
+    row = (await conn.execute(sa.select(*columns).where(inbox.c.id == inbox_id))).first()
+    return Inbound(**row._mapping) if row else None
+
+
+async def pending(conn: AsyncConnection, limit: int = 100) -> list[int]:
+    """Stored but not yet handled (a crash between storing and handling leaves these)."""
+    query = sa.select(inbox.c.id).where(inbox.c.status == "received").order_by(inbox.c.id).limit(limit)
+    return list((await conn.execute(query)).scalars())
+
+
+async def finish(
+    conn: AsyncConnection,
+    inbox_id: int,
+    now: datetime,
+    *,
+    delivery_id: int | None,
+    intent: str,
+    status: str = "done",
+    error: str | None = None,
+) -> None:
+    await conn.execute(
+        inbox.update()
+        .where(inbox.c.id == inbox_id)
+        .values(status=status, delivery_id=delivery_id, intent=intent, error=error, processed_at=now)
+    )
