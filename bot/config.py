@@ -102,6 +102,7 @@ class MessagesSettings(BaseModel):
     cutoff_minutes: int = Field(default=30, ge=0, le=24 * 60)
     reschedule_days: int = Field(default=3, ge=0, le=14)
     max_slots: int = Field(default=3, ge=1, le=9)
+    slot_minutes: int = Field(default=120, ge=30, le=12 * 60)
     moved_threshold_minutes: int = Field(default=15, ge=1, le=240)
     nearby_minutes: int = Field(default=10, ge=1, le=120)
     nearby_stops: int = Field(default=2, ge=1, le=20)

@@ -1,7 +1,8 @@
 """The one Services object every surface is given (practice 3 of shared/STYLE.md)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import httpx
 
@@ -10,10 +11,13 @@ from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxTransport
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.notify.compose import Composer
 from bot.notify.kinds import Channel
+from bot.notify.render import Renderer, make_environment
 from bot.store.db import Store, open_store
 from eta.matrix import MatrixProvider
 from eta.matrix_factory import build_matrix_provider
+from eta.replan import DayMatrix
 
 
 @dataclass
@@ -27,6 +31,15 @@ class Services:
     http: httpx.AsyncClient
     sandbox: SandboxTransport
     transports: Mapping[str, Transport]
+    composer: Composer
+    _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
+
+    def day_matrix(self, day: date) -> DayMatrix:
+        """One matrix per delivery day, grown as points appear: re-plans look travel times up."""
+        if day not in self._day_matrices:
+            self._day_matrices = {d: m for d, m in self._day_matrices.items() if d >= day - timedelta(days=1)}
+            self._day_matrices[day] = DayMatrix(self.matrix)
+        return self._day_matrices[day]
 
     def dispatcher(self) -> Dispatcher:
         """The outbox dispatcher over this process's transports."""
@@ -47,4 +60,5 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     )
     # Until the Telegram and Twilio transports land, the sandbox carries both channels.
     transports = {Channel.SMS.value: sandbox, Channel.TELEGRAM.value: sandbox}
-    return Services(settings, clock or SystemClock(), store, matrix, http, sandbox, transports)
+    composer = Composer(Renderer(make_environment()), settings.messages)
+    return Services(settings, clock or SystemClock(), store, matrix, http, sandbox, transports, composer)

@@ -26,6 +26,11 @@ class AskSlots:
 
 
 @dataclass(frozen=True)
+class AskInstructions:
+    """ "Where should we leave it?": tell them how to say so."""
+
+
+@dataclass(frozen=True)
 class Reschedule:
     """Take offered slot number `slot` (1-based), or any feasible time on `day`."""
 
@@ -89,6 +94,7 @@ class NotUnderstood:
 type Intent = (
     Confirm
     | AskSlots
+    | AskInstructions
     | Reschedule
     | SafeDrop
     | AccessCode

@@ -88,3 +88,8 @@ def _local(moment: datetime, zone: Zone) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{moment!r} is naive; pass an aware datetime")
     return moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
+def local_date(moment: datetime, zone: Zone) -> date:
+    """The calendar day `moment` falls on in `zone`."""
+    return _local(moment, zone).date()

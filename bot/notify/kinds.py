@@ -34,6 +34,7 @@ class Kind(StrEnum):
     SLOTS_OFFERED = "slots-offered"
     RESCHEDULED = "rescheduled"
     CHANGE_REFUSED = "change-refused"
+    INSTRUCTIONS_ASKED = "instructions-asked"
     INSTRUCTIONS_SAVED = "instructions-saved"
     ACCESS_CODE_SAVED = "access-code-saved"
     STATUS = "status"
@@ -73,6 +74,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.SLOTS_OFFERED: KindSpec(Audience.RECIPIENT, True, ("slots",)),
     Kind.RESCHEDULED: KindSpec(Audience.RECIPIENT, True, ("day", "window")),
     Kind.CHANGE_REFUSED: KindSpec(Audience.RECIPIENT, True, ("reason",)),
+    Kind.INSTRUCTIONS_ASKED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.INSTRUCTIONS_SAVED: KindSpec(Audience.RECIPIENT, True, ("instructions", "standing")),
     Kind.ACCESS_CODE_SAVED: KindSpec(Audience.RECIPIENT, True, ("masked_code",)),
     Kind.STATUS: KindSpec(Audience.RECIPIENT, True, ("status", "day", "window")),

@@ -19,7 +19,7 @@ List fields are lists of small mappings. The renderer checks top-level names onl
     instructions ("" if none), access_code ("" if none; shown only here, on the stop card)
 `stops` (driver-notes): `ChangedStop`, only the stops that changed
     seq: int, name, address, window, instructions ("" if removed),
-    changed: some of "window", "instructions", "access_code", "removed"
+    changed: some of "added", "order", "window", "instructions", "access_code", "removed"
 
 Other values: `minutes`, `stops_away`, `rating` (1-5) are ints; `standing` is a bool (the
 instructions apply to future deliveries too); `reason`, `status` and `place` are short localized
@@ -64,13 +64,16 @@ class RouteStop(TypedDict):
     access_code: str
 
 
+type StopChange = Literal["added", "order", "window", "instructions", "access_code", "removed"]
+
+
 class ChangedStop(TypedDict):
     seq: int
     name: str
     address: str
     window: str
     instructions: str
-    changed: Sequence[Literal["window", "instructions", "access_code", "removed"]]
+    changed: Sequence[StopChange]
 
 
 @dataclass(frozen=True)

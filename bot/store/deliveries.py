@@ -103,6 +103,24 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+async def for_recipient(conn: AsyncConnection, recipient_id: int) -> list[Delivery]:
+    query = (
+        sa.select(*_COLUMNS)
+        .where(deliveries.c.recipient_id == recipient_id)
+        .order_by(deliveries.c.window_start)
+    )
+    return [_delivery(row) for row in await conn.execute(query)]
+
+
+async def set_standing_safe_drop(
+    conn: AsyncConnection, recipient_id: int, text: str | None, now: datetime
+) -> None:
+    """The recipient's place for every delivery (applied to new ones as they are imported)."""
+    await conn.execute(
+        recipients.update().where(recipients.c.id == recipient_id).values(safe_drop=text, updated_at=now)
+    )
+
+
 async def upsert_recipients(
     conn: AsyncConnection, items: Sequence[DeliveryInput], now: datetime
 ) -> dict[str, int]:

@@ -19,6 +19,7 @@ class Inbound:
     provider_ref: str
     address: str
     body: str
+    status: str
     received_at: datetime
 
 

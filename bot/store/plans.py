@@ -190,3 +190,44 @@ async def unassigned_views(conn: AsyncConnection, plan_id: int) -> list[Unassign
         .order_by(deliveries.c.order_id)
     )
     return [UnassignedView(**row._mapping) for row in rows]
+
+
+async def remove_stops(conn: AsyncConnection, plan_id: int, delivery_ids: Sequence[int]) -> None:
+    """Take deliveries off every route of a plan (before they are placed again)."""
+    plan_routes = sa.select(routes.c.id).where(routes.c.plan_id == plan_id).scalar_subquery()
+    await conn.execute(
+        stops.delete().where(stops.c.route_id.in_(plan_routes), stops.c.delivery_id.in_(list(delivery_ids)))
+    )
+
+
+async def rewrite_route(conn: AsyncConnection, plan_id: int, route: NewRoute) -> int:
+    """Give a driver exactly these stops in the plan (creating the route if the van had none)."""
+    values = {k: getattr(route, k) for k in ("start_at", "end_at", "distance_m", "duration_s")}
+    where = sa.and_(routes.c.plan_id == plan_id, routes.c.driver_id == route.driver_id)
+    found = (await conn.execute(sa.select(routes.c.id).where(where))).scalar()
+    if found is None:
+        insert = routes.insert().values(plan_id=plan_id, driver_id=route.driver_id, **values)
+        found = (await conn.execute(insert.returning(routes.c.id))).scalar_one()
+    else:
+        await conn.execute(routes.update().where(routes.c.id == found).values(**values))
+        await conn.execute(stops.delete().where(stops.c.route_id == found))
+    rows = [{"route_id": found, **{k: getattr(s, k) for k in NewStop.__slots__}} for s in route.stops]
+    if rows:
+        await conn.execute(stops.insert(), rows)
+    return int(found)
+
+
+async def bump_revision(conn: AsyncConnection, plan_id: int) -> int:
+    await conn.execute(plans.update().where(plans.c.id == plan_id).values(revision=plans.c.revision + 1))
+    return int((await conn.execute(sa.select(plans.c.revision).where(plans.c.id == plan_id))).scalar_one())
+
+
+async def driver_of(conn: AsyncConnection, plan_id: int, delivery_id: int) -> int | None:
+    """Whose route the delivery is on in this plan."""
+    query = (
+        sa.select(routes.c.driver_id)
+        .join(stops, stops.c.route_id == routes.c.id)
+        .where(routes.c.plan_id == plan_id, stops.c.delivery_id == delivery_id)
+    )
+    found: int | None = (await conn.execute(query)).scalar()
+    return found

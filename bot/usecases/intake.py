@@ -10,8 +10,8 @@ from bot.clock import Clock
 from bot.config import DaySettings
 from bot.domain.deliveries import PLANNABLE, Delivery, Status
 from bot.domain.intake import DeliveryInput, FieldError, IntakeContext, RowError, row_label, validate_batch
+from bot.store import contacts, events, fleet
 from bot.store import deliveries as delivery_store
-from bot.store import events, fleet
 from bot.store.db import Store
 from bot.usecases.fleet import FleetIn, upsert_fleet
 
@@ -121,6 +121,8 @@ async def _write(
 ) -> None:
     now = clock.now()
     recipient_ids = await delivery_store.upsert_recipients(conn, [item for _, item in good], now)
+    for phone, recipient_id in recipient_ids.items():
+        await contacts.ensure(conn, recipient_id, "sms", phone, now)
     log: list[dict[str, Any]] = []
     for _, item in good:
         depot_id = ctx.depots[item.depot].id if item.depot else None

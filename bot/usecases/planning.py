@@ -2,21 +2,21 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.config import EtaSettings
-from bot.domain.deliveries import PLANNABLE, UNDER_WAY, Delivery, Depot, Driver, Status
+from bot.domain.deliveries import PLANNABLE, UNDER_WAY, Delivery, Status
 from bot.store import deliveries as delivery_store
-from bot.store import events, fleet, plans
+from bot.store import events, fleet, plans, promises
 from bot.store.db import Store
+from bot.store.promises import Promise
 from bot.usecases.errors import ConflictError
-from eta.geo import LatLon
+from bot.usecases.specs import job_spec, vehicle_spec
 from eta.matrix import MatrixProvider
-from eta.model import JobSpec, Plan, VehicleSpec
+from eta.model import Plan
 from eta.plan import plan_day
 from eta.windows import promised_window
 
@@ -40,9 +40,9 @@ async def plan_date(
         todo = await _deliveries_to_plan(conn, day)
         drivers = await fleet.list_drivers(conn, active_only=True)
         depots = {d.id: d for d in (await fleet.depots_by_code(conn)).values()}
-    vans = [_vehicle(driver, depots[driver.depot_id], day) for driver in drivers]
+    vans = [vehicle_spec(driver, depots[driver.depot_id], day) for driver in drivers]
     solved = await plan_day(
-        vans, [_job(d) for d in todo], matrix, exploration=settings.exploration, threads=settings.threads
+        vans, [job_spec(d) for d in todo], matrix, exploration=settings.exploration, threads=settings.threads
     )
     async with store.tx() as conn:
         if _fingerprint(await _deliveries_to_plan(conn, day)) != _fingerprint(todo):
@@ -66,42 +66,6 @@ async def _deliveries_to_plan(conn: AsyncConnection, day: date) -> list[Delivery
             f"{started[0].status}); a full plan would move parcels already in the vans"
         )
     return [d for d in everything if d.status in PLANNABLE]
-
-
-def _vehicle(driver: Driver, depot: Depot, day: date) -> VehicleSpec:
-    zone = ZoneInfo(depot.timezone)
-    home = LatLon(depot.lat, depot.lon)
-    shift_end_day = day + timedelta(days=1) if driver.shift_end <= driver.shift_start else day
-    return VehicleSpec(
-        id=driver.id,
-        start=_point(driver.start_lat, driver.start_lon, home),
-        end=_point(driver.end_lat, driver.end_lon, home),
-        shift_start=_utc(day, driver.shift_start, zone),
-        shift_end=_utc(shift_end_day, driver.shift_end, zone),
-        capacity=driver.capacity,
-        skills=frozenset(driver.skills) | {f"depot:{depot.id}"},
-    )
-
-
-def _point(lat: float | None, lon: float | None, fallback: LatLon) -> LatLon:
-    return LatLon(lat, lon) if lat is not None and lon is not None else fallback
-
-
-def _utc(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
-def _job(delivery: Delivery) -> JobSpec:
-    depot = {f"depot:{delivery.depot_id}"} if delivery.depot_id is not None else set()
-    return JobSpec(
-        id=delivery.id,
-        location=LatLon(delivery.lat, delivery.lon),
-        window_start=delivery.window_start,
-        window_end=delivery.window_end,
-        service_s=delivery.service_s,
-        size=delivery.size,
-        skills=frozenset(delivery.skills) | depot,
-    )
 
 
 async def _store(
@@ -136,7 +100,20 @@ async def _store(
         [(u.job_id, u.reason) for u in solved.unserved],
     )
     await _record(conn, now, header, new_routes, solved, by_id, actor)
+    await _promise(conn, now, new_routes)
     return header
+
+
+async def _promise(conn: AsyncConnection, now: datetime, new_routes: Sequence[plans.NewRoute]) -> None:
+    """Each stop's promised window goes into the ledger when it differs from what the recipient was told."""
+    planned = {s.delivery_id: s for r in new_routes for s in r.stops}
+    told = await promises.current(conn, planned)
+    changed = [
+        Promise(d, told[d].version + 1 if d in told else 1, s.promised_start, s.promised_end, "planned")
+        for d, s in planned.items()
+        if d not in told or (told[d].start, told[d].end) != (s.promised_start, s.promised_end)
+    ]
+    await promises.record(conn, changed, now)
 
 
 def _requested(delivery: Delivery) -> tuple[datetime, datetime]:

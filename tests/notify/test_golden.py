@@ -288,6 +288,23 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
         "Mit den Tasten unter jeder Nachricht bestätigen Sie eine Zeit, wählen eine andere oder "
         "sagen uns, wo wir Ihr Paket ablegen dürfen."
     ),
+    # instructions-asked
+    (S, "en", Kind.INSTRUCTIONS_ASKED): (
+        "Doorstep: Where should we leave your parcel, Christopher? Reply SAFE and the place, e.g. "
+        "SAFE back door or SAFE neighbour no. 12. Gate code: CODE 1234"
+    ),
+    (S, "de", Kind.INSTRUCTIONS_ASKED): (
+        "Doorstep: Wo dürfen wir Ihr Paket ablegen, Christopher? Antworten Sie ABLAGE und den Ort, "
+        "z.B. ABLAGE Garage. Torcode: CODE 1234"
+    ),
+    (T, "en", Kind.INSTRUCTIONS_ASKED): (
+        "Where should we leave your parcel, Christopher? Choose a place below or write it in your own "
+        "words. If there is a gate or door code, send it as <b>CODE 1234</b>."
+    ),
+    (T, "de", Kind.INSTRUCTIONS_ASKED): (
+        "Wo dürfen wir Ihr Paket ablegen, Christopher? Wählen Sie unten einen Ort oder schreiben Sie ihn "
+        "in eigenen Worten. Gibt es einen Tor- oder Türcode, senden Sie ihn als <b>CODE 1234</b>."
+    ),
     # person-requested
     (S, "en", Kind.PERSON_REQUESTED): (
         "Doorstep: Thanks Christopher, someone from our team will reply here shortly."

@@ -1,0 +1,108 @@
+"""From "tell this person this" to an outbox row: pick the channel, add the common fields, render."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.config import MessagesSettings
+from bot.domain.deliveries import Delivery, Driver
+from bot.notify import format as fmt
+from bot.notify.kinds import KINDS, Channel, Kind
+from bot.notify.render import Renderer
+from bot.store.contacts import Contact, ContactState
+from bot.store.outbox import NewMessage
+
+
+@dataclass(frozen=True, slots=True)
+class To:
+    """Who reads a message, where, and in which language and time zone."""
+
+    channel: Channel
+    address: str
+    locale: str
+    timezone: str
+    name: str
+    recipient_id: int | None = None
+    driver_id: int | None = None
+
+
+def pick_contact(contacts: Sequence[Contact]) -> Contact | None:
+    """The recipient's first working channel in order of preference, or None: nobody to tell."""
+    return next((c for c in contacts if c.state is ContactState.ACTIVE), None)
+
+
+def first_name(full: str) -> str:
+    parts = full.split(maxsplit=1)
+    return parts[0] if parts else full
+
+
+def recipient(delivery: Delivery, contact: Contact) -> To:
+    return To(
+        Channel(contact.channel),
+        contact.address,
+        delivery.locale,
+        delivery.timezone,
+        first_name(delivery.name),
+        recipient_id=delivery.recipient_id,
+    )
+
+
+def driver(person: Driver, timezone: str, locale: str = "en") -> To:
+    """Drivers read Telegram; until driver chats can be linked, the sandbox address is their code."""
+    return To(
+        Channel.TELEGRAM,
+        f"driver:{person.code}",
+        locale,
+        timezone,
+        first_name(person.name),
+        driver_id=person.id,
+    )
+
+
+class Composer:
+    """Renders a kind for one reader and wraps it as an outbox row with its idempotency key."""
+
+    def __init__(self, renderer: Renderer, settings: MessagesSettings) -> None:
+        self.renderer = renderer
+        self.settings = settings
+
+    def message(
+        self,
+        to: To,
+        kind: Kind,
+        fields: Mapping[str, Any],
+        *,
+        key: str,
+        order_id: str,
+        due_at: datetime,
+        delivery_id: int | None = None,
+        valid_until: datetime | None = None,
+    ) -> NewMessage:
+        common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
+        rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
+        return NewMessage(
+            idem_key=key,
+            kind=kind.value,
+            channel=to.channel.value,
+            address=to.address,
+            locale=rendered.locale,
+            timezone=to.timezone,
+            body=rendered.text,
+            due_at=due_at,
+            urgent=KINDS[kind].urgent,
+            valid_until=valid_until,
+            delivery_id=delivery_id,
+            recipient_id=to.recipient_id,
+            driver_id=to.driver_id,
+        )
+
+    def track_url(self, delivery: Delivery) -> str:
+        return self.settings.track_url.format(token=delivery.tracking_token)
+
+    def window(self, to: To, start: datetime, end: datetime) -> str:
+        return fmt.window(start, end, to.timezone, to.channel)
+
+    def day(self, to: To, moment: datetime | date) -> str:
+        local = fmt.local_date(moment, to.timezone) if isinstance(moment, datetime) else moment
+        return fmt.day(local, to.locale)

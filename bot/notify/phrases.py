@@ -1,0 +1,78 @@
+"""Short localized phrases that go into message fields (statuses, reasons, places). No final full stop."""
+
+from bot.domain.deliveries import Status
+from bot.domain.intents import SafeDropPlace
+from bot.notify.format import locale_chain
+
+STATUS: dict[str, dict[Status, str]] = {
+    "en": {
+        Status.CREATED: "registered and waiting for a route",
+        Status.PLANNED: "scheduled",
+        Status.RESCHEDULED: "moved to a new time",
+        Status.OUT_FOR_DELIVERY: "out for delivery",
+        Status.ARRIVED: "at your door now",
+        Status.DELIVERED: "delivered",
+        Status.FAILED: "not delivered yet",
+        Status.CANCELLED: "cancelled",
+    },
+    "de": {
+        Status.CREATED: "angemeldet und wartet auf eine Tour",
+        Status.PLANNED: "eingeplant",
+        Status.RESCHEDULED: "auf eine neue Zeit verschoben",
+        Status.OUT_FOR_DELIVERY: "unterwegs",
+        Status.ARRIVED: "gerade an Ihrer Tür",
+        Status.DELIVERED: "zugestellt",
+        Status.FAILED: "noch nicht zugestellt",
+        Status.CANCELLED: "storniert",
+    },
+}
+
+PLACE: dict[str, dict[SafeDropPlace, str]] = {
+    "en": {
+        SafeDropPlace.FRONT_DOOR: "front door",
+        SafeDropPlace.BACK_DOOR: "back door",
+        SafeDropPlace.GARAGE: "garage",
+        SafeDropPlace.RECEPTION: "reception",
+        SafeDropPlace.MAILBOX: "mailbox",
+        SafeDropPlace.NEIGHBOUR: "neighbour",
+        SafeDropPlace.OTHER: "",
+    },
+    "de": {
+        SafeDropPlace.FRONT_DOOR: "Haustür",
+        SafeDropPlace.BACK_DOOR: "Hintertür",
+        SafeDropPlace.GARAGE: "Garage",
+        SafeDropPlace.RECEPTION: "Empfang",
+        SafeDropPlace.MAILBOX: "Briefkasten",
+        SafeDropPlace.NEIGHBOUR: "Nachbar",
+        SafeDropPlace.OTHER: "",
+    },
+}
+
+REFUSAL: dict[str, dict[str, str]] = {
+    "en": {
+        "cutoff": "it is too close to your delivery time to change it now",
+        "done": "your parcel has already been delivered",
+        "closed": "this delivery can no longer be changed",
+        "taken": "that time is no longer available",
+        "no_slots": "no other time is free in the next days; our team will contact you",
+        "not_delivered": "we can only take a rating once your parcel has been delivered",
+    },
+    "de": {
+        "cutoff": "Ihre Zustellung ist zu nah, um sie jetzt noch zu ändern",
+        "done": "Ihr Paket wurde bereits zugestellt",
+        "closed": "diese Sendung kann nicht mehr geändert werden",
+        "taken": "diese Zeit ist nicht mehr frei",
+        "no_slots": "in den nächsten Tagen ist keine andere Zeit frei; unser Team meldet sich bei Ihnen",
+        "not_delivered": "eine Bewertung ist erst nach der Zustellung möglich",
+    },
+}
+
+
+def pick[T](table: dict[str, T], locale: str) -> T:
+    """The table of the most specific language we have for `locale` (de-AT -> de; unknown -> en)."""
+    return next((table[tag] for tag in locale_chain(locale) if tag in table), table["en"])
+
+
+def place(where: SafeDropPlace, detail: str, locale: str) -> str:
+    """What the driver reads: the recipient's own words, or the preset's name when they gave none."""
+    return detail.strip() or pick(PLACE, locale)[where]

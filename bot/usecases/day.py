@@ -1,0 +1,85 @@
+"""A delivery day as it stands now (plan, routes, promises, vans) and as eta's DayState for a re-plan."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.deliveries import Delivery, Depot, Driver, Status
+from bot.store import deliveries as delivery_store
+from bot.store import fleet, plans, promises
+from bot.store.plans import PlanHeader, RouteView, StopView
+from bot.store.promises import Promise
+from bot.usecases.specs import job_spec, vehicle_spec
+from eta.geo import LatLon
+from eta.model import DayState, JobSpec, VanState
+
+FINISHED = frozenset({Status.DELIVERED, Status.FAILED, Status.CANCELLED})
+ON_BOARD = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
+
+
+@dataclass(frozen=True)
+class Day:
+    """The active plan of a day with everything a re-plan or a notice needs, read in one transaction."""
+
+    plan: PlanHeader
+    routes: Mapping[int, RouteView]  # by driver id
+    deliveries: Mapping[int, Delivery]
+    promises: Mapping[int, Promise]
+    drivers: Mapping[int, Driver]
+    depots: Mapping[int, Depot]
+
+    def remaining(self, route: RouteView) -> list[StopView]:
+        return [s for s in route.stops if self.deliveries[s.delivery_id].status not in FINISHED]
+
+    def route_of(self, delivery_id: int) -> RouteView | None:
+        return next(
+            (r for r in self.routes.values() if any(s.delivery_id == delivery_id for s in r.stops)), None
+        )
+
+
+async def load_day(conn: AsyncConnection, day: date) -> Day | None:
+    header = await plans.active(conn, day)
+    if header is None:
+        return None
+    routes = {route.driver_id: route for route in await plans.route_views(conn, header.id)}
+    everyone = await delivery_store.find(conn, delivery_store.DeliveryFilter(day=day, limit=1_000_000))
+    by_id = {d.id: d for d in everyone}
+    drivers = {d.id: d for d in await fleet.list_drivers(conn)}
+    depots = {d.id: d for d in (await fleet.depots_by_code(conn)).values()}
+    return Day(header, routes, by_id, await promises.current(conn, by_id), drivers, depots)
+
+
+def day_state(day: Day, now: datetime, changed: Mapping[int, JobSpec] | None = None) -> DayState:
+    """What is left to do, for eta: vans where they are now, loaded parcels, promises as they stand."""
+    changed = changed or {}
+    vans: list[VanState] = []
+    on_routes: set[int] = set()
+    for driver in (d for d in day.drivers.values() if d.active):
+        route = day.routes.get(driver.id)
+        left = [s.delivery_id for s in day.remaining(route)] if route else []
+        on_routes.update(left)
+        spec = vehicle_spec(driver, day.depots[driver.depot_id], day.plan.date)
+        loaded = frozenset(d for d in left if day.deliveries[d].status in ON_BOARD)
+        vans.append(
+            VanState(replace(spec, start=where_now(day, driver, route, spec.start)), tuple(left), loaded)
+        )
+    todo = on_routes | {d for d in changed if d not in on_routes}
+    jobs = tuple(changed.get(d) or job_spec(day.deliveries[d]) for d in sorted(todo))
+    promised = {d: (p.start, p.end) for d, p in day.promises.items() if d in todo and d not in changed}
+    return DayState(tuple(vans), jobs, promised)
+
+
+def where_now(day: Day, driver: Driver, route: RouteView | None, home: LatLon) -> LatLon:
+    """Once the van has left: its reported position, else its last finished stop. Before: where it starts."""
+    statuses = [day.deliveries[s.delivery_id].status for s in route.stops] if route else []
+    if not any(status in FINISHED | ON_BOARD for status in statuses):
+        return home
+    if driver.position_lat is not None and driver.position_lon is not None:
+        return LatLon(driver.position_lat, driver.position_lon)
+    done = [s for s in route.stops if day.deliveries[s.delivery_id].status in FINISHED] if route else []
+    if done:
+        last = day.deliveries[done[-1].delivery_id]
+        return LatLon(last.lat, last.lon)
+    return home

@@ -1,0 +1,51 @@
+"""Telling a driver that one of their stops changed (instructions, access code) the moment it does."""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.deliveries import Delivery
+from bot.notify.compose import driver
+from bot.notify.kinds import Kind
+from bot.notify.render import ChangedStop, StopChange
+from bot.services import Services
+from bot.store import fleet, outbox, plans
+
+
+async def stop_changed(
+    conn: AsyncConnection,
+    services: Services,
+    delivery: Delivery,
+    change: StopChange,
+    instructions: str,
+    now: datetime,
+) -> bool:
+    """Queue a driver note for this stop if it is on a route of the active plan; False if it is not."""
+    header = await plans.active(conn, delivery.date)
+    stop = await plans.active_stop(conn, delivery.id) if header else None
+    driver_id = await plans.driver_of(conn, header.id, delivery.id) if header and stop else None
+    if header is None or stop is None or driver_id is None:
+        return False
+    person = await fleet.get_driver(conn, driver_id)
+    depot = await fleet.get_depot(conn, person.depot_id) if person else None
+    if person is None or depot is None:
+        return False
+    to = driver(person, depot.timezone)
+    changed = ChangedStop(
+        seq=stop.sequence,
+        name=delivery.name,
+        address=delivery.address,
+        window=services.composer.window(to, stop.promised_start, stop.promised_end),
+        instructions=instructions,
+        changed=[change],
+    )
+    message = services.composer.message(
+        to,
+        Kind.DRIVER_NOTES,
+        {"stops": [changed]},
+        key=f"note:{delivery.id}:{change}:{now.timestamp()}",
+        order_id=f"R{header.id}-{person.id}",
+        due_at=now,
+    )
+    await outbox.enqueue(conn, [message], now)
+    return True

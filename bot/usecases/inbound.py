@@ -1,0 +1,49 @@
+"""The one inbound path every channel uses: store the message first, then answer it.
+
+A provider that delivers the same message twice (same provider id) gets the same single answer; a
+crash between storing and answering leaves the message `received`, and `answer_pending` picks it up.
+"""
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from bot.services import Services
+from bot.store import contacts, inbox
+from bot.store import deliveries as delivery_store
+from bot.usecases.errors import NotFoundError
+from bot.usecases.respond import respond
+
+
+async def receive(
+    services: Services, channel: str, provider_ref: str, address: str, body: str, raw: Mapping[str, Any]
+) -> int | None:
+    """Store an inbound message and answer it; None when this provider message was seen before."""
+    async with services.store.tx() as conn:
+        inbox_id = await inbox.store(conn, channel, provider_ref, address, body, raw, services.clock.now())
+    if inbox_id is not None:
+        await respond(services, inbox_id)
+    return inbox_id
+
+
+async def answer_pending(services: Services) -> int:
+    """Answer messages stored but never handled (after a crash). Returns how many."""
+    async with services.store.read() as conn:
+        waiting = await inbox.pending(conn)
+    for inbox_id in waiting:
+        await respond(services, inbox_id)
+    return len(waiting)
+
+
+async def sandbox_reply(services: Services, delivery_id: int, text: str, channel: str = "sms") -> int | None:
+    """A simulated recipient answers a delivery's messages, through the same path a real reply takes."""
+    async with services.store.read() as conn:
+        delivery = await delivery_store.get(conn, delivery_id)
+        if delivery is None:
+            raise NotFoundError(f"no delivery with id {delivery_id}", field="delivery_id")
+        known = [c for c in await contacts.for_recipient(conn, delivery.recipient_id) if c.channel == channel]
+    if not known:
+        raise NotFoundError(f"delivery {delivery_id} has no {channel} contact", field="channel")
+    ref = f"sandbox-in-{uuid.uuid4().hex}"
+    raw = {"sandbox": True, "delivery_id": delivery_id}
+    return await receive(services, channel, ref, known[0].address, text, raw)
