@@ -85,6 +85,12 @@ class OutboxSettings(BaseModel):
     per_recipient_seconds: float = Field(default=1.0, ge=0)
 
 
+class SchedulerSettings(BaseModel):
+    """The periodic tick that finds due messages in the database (APScheduler only keeps time)."""
+
+    tick_seconds: float = Field(default=10.0, gt=0, le=600)
+
+
 class SandboxSettings(BaseModel):
     """The stand-in transport: stores what it "sends" in its own SQLite file, like a provider would."""
 
@@ -125,6 +131,7 @@ class Settings(BaseSettings):
     eta: EtaSettings = EtaSettings()
     messages: MessagesSettings = MessagesSettings()
     outbox: OutboxSettings = OutboxSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     sandbox: SandboxSettings = SandboxSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -48,6 +48,29 @@ PLACE: dict[str, dict[SafeDropPlace, str]] = {
     },
 }
 
+HANDED_OVER = {"en": "handed to you", "de": "persönlich übergeben"}
+
+FAILED: dict[str, dict[str, str]] = {
+    "en": {
+        "not_home": "nobody was home",
+        "refused": "the parcel was refused",
+        "address_not_found": "we could not find the address",
+        "no_access": "we could not get in",
+        "damaged": "the parcel was damaged",
+        "no_time": "we ran out of time today",
+        "other": "something went wrong at the door",
+    },
+    "de": {
+        "not_home": "niemand angetroffen",
+        "refused": "die Annahme wurde verweigert",
+        "address_not_found": "wir haben die Adresse nicht gefunden",
+        "no_access": "wir kamen nicht hinein",
+        "damaged": "das Paket war beschädigt",
+        "no_time": "die Zeit hat heute nicht gereicht",
+        "other": "an der Tür ist etwas schiefgegangen",
+    },
+}
+
 REFUSAL: dict[str, dict[str, str]] = {
     "en": {
         "cutoff": "it is too close to your delivery time to change it now",

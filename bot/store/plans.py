@@ -231,3 +231,16 @@ async def driver_of(conn: AsyncConnection, plan_id: int, delivery_id: int) -> in
     )
     found: int | None = (await conn.execute(query)).scalar()
     return found
+
+
+async def planned_for_driver(conn: AsyncConnection, plan_id: int, driver_id: int) -> list[int]:
+    """The driver's stops in this plan that have not left the depot yet (status planned)."""
+    query = (
+        sa.select(stops.c.delivery_id)
+        .join(routes, routes.c.id == stops.c.route_id)
+        .join(deliveries, deliveries.c.id == stops.c.delivery_id)
+        .where(routes.c.plan_id == plan_id, routes.c.driver_id == driver_id)
+        .where(deliveries.c.status == Status.PLANNED.value)
+        .order_by(stops.c.sequence)
+    )
+    return list((await conn.execute(query)).scalars())

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,9 +35,14 @@ class Day:
         return [s for s in route.stops if self.deliveries[s.delivery_id].status not in FINISHED]
 
     def route_of(self, delivery_id: int) -> RouteView | None:
-        return next(
-            (r for r in self.routes.values() if any(s.delivery_id == delivery_id for s in r.stops)), None
-        )
+        return self._where.get(delivery_id, (None, None))[0]
+
+    def stop_of(self, delivery_id: int) -> StopView | None:
+        return self._where.get(delivery_id, (None, None))[1]
+
+    @cached_property
+    def _where(self) -> dict[int, tuple[RouteView, StopView]]:
+        return {s.delivery_id: (r, s) for r in self.routes.values() for s in r.stops}
 
 
 async def load_day(conn: AsyncConnection, day: date) -> Day | None:

@@ -1,14 +1,30 @@
-"""What happens at the door and on the road: stop events, cancellations, driver positions."""
+"""What happens at the door and on the road: route start, stop events, cancellations, positions.
 
-from datetime import datetime
+Each event moves the delivery along its state machine, appends an event, tells the recipient what
+they need to know (delivered, failed with new times) and refreshes the ETAs of the rest of the route.
+"""
+
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from time import perf_counter
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
-from bot.domain.deliveries import Status, TransitionError, check_transition
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.deliveries import Delivery, Status, TransitionError, check_transition
+from bot.notify import format as fmt
+from bot.notify import phrases
+from bot.notify.compose import pick_contact, recipient
+from bot.notify.kinds import Kind
+from bot.services import Services
+from bot.store import contacts, conversations, escalations, events, fleet, outbox, plans
 from bot.store import deliveries as delivery_store
-from bot.store import events, fleet
-from bot.store.db import Store
+from bot.usecases import rescheduling
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
+from bot.usecases.eta_refresh import refresh_route
+
+POSITION_REFRESH = timedelta(minutes=2)  # positions come every few seconds; ETAs need not
 
 
 class StopEvent(StrEnum):
@@ -29,8 +45,7 @@ class FailReason(StrEnum):
 
 
 async def record_stop_event(
-    store: Store,
-    clock: Clock,
+    services: Services,
     delivery_id: int,
     event: StopEvent,
     *,
@@ -38,7 +53,7 @@ async def record_stop_event(
     note: str = "",
     actor: str,
 ) -> Status:
-    """Move a delivery along its state machine (arrived, delivered, failed...) and log it."""
+    """Move a delivery along its state machine (arrived, delivered, failed...), tell whom it concerns."""
     if event is StopEvent.FAILED and reason is None:
         raise UseCaseError("a failed stop needs a reason", field="reason")
     if event is not StopEvent.FAILED and reason is not None:
@@ -46,41 +61,168 @@ async def record_stop_event(
     data: dict[str, str] = {"note": note} if note else {}
     if reason is not None:
         data["reason"] = reason.value
-    return await _move(store, clock.now(), delivery_id, Status(event.value), f"delivery.{event}", actor, data)
+    started = perf_counter()
+    async with services.store.tx() as conn:
+        now = services.clock.now()
+        delivery = await _move(conn, now, delivery_id, Status(event.value), f"delivery.{event}", actor, data)
+        await _tell(conn, services, delivery, event, reason, now)
+        await _refresh(conn, services, delivery, now, started)
+    return Status(event.value)
 
 
-async def cancel_delivery(store: Store, clock: Clock, delivery_id: int, *, reason: str, actor: str) -> Status:
+async def start_route(services: Services, driver_id: int, *, actor: str) -> int:
+    """The van leaves the depot: its planned parcels for today are out for delivery. Returns how many."""
+    async with services.store.tx() as conn:
+        now = services.clock.now()
+        day = await _today(conn, driver_id, now)
+        header = await plans.active(conn, day)
+        if header is None:
+            raise ConflictError(f"no plan for {day}: nothing to load", field="driver_id")
+        loaded = await plans.planned_for_driver(conn, header.id, driver_id)
+        await delivery_store.set_status(conn, loaded, Status.OUT_FOR_DELIVERY, now)
+        log: list[dict[str, Any]] = [
+            {
+                "at": now,
+                "kind": "delivery.out_for_delivery",
+                "actor": actor,
+                "delivery_id": d,
+                "driver_id": driver_id,
+                "plan_id": None,
+                "data": {},
+            }
+            for d in loaded
+        ]
+        await events.append_many(conn, log)
+        return len(loaded)
+
+
+async def cancel_delivery(services: Services, delivery_id: int, *, reason: str, actor: str) -> Status:
     """Take a delivery off the day; refused once the parcel is on its way."""
-    return await _move(
-        store, clock.now(), delivery_id, Status.CANCELLED, "delivery.cancelled", actor, {"reason": reason}
-    )
+    async with services.store.tx() as conn:
+        now = services.clock.now()
+        delivery = await _move(
+            conn, now, delivery_id, Status.CANCELLED, "delivery.cancelled", actor, {"reason": reason}
+        )
+        header = await plans.active(conn, delivery.date)
+        if header is not None:
+            await plans.remove_stops(conn, header.id, [delivery_id])
+    return Status.CANCELLED
 
 
 async def _move(
-    store: Store, now: datetime, delivery_id: int, wanted: Status, kind: str, actor: str, data: dict[str, str]
-) -> Status:
-    async with store.tx() as conn:
-        delivery = await delivery_store.get(conn, delivery_id)
-        if delivery is None:
-            raise NotFoundError(f"no delivery with id {delivery_id}", field="delivery_id")
-        try:
-            check_transition(delivery.status, wanted)
-        except TransitionError as exc:
-            raise ConflictError(str(exc), field="status") from None
-        await delivery_store.set_status(conn, [delivery_id], wanted, now)
-        await events.append(conn, now, kind, actor=actor, delivery_id=delivery_id, data=data)
-        return wanted
+    conn: AsyncConnection,
+    now: datetime,
+    delivery_id: int,
+    wanted: Status,
+    kind: str,
+    actor: str,
+    data: dict[str, str],
+) -> Delivery:
+    delivery = await delivery_store.get(conn, delivery_id)
+    if delivery is None:
+        raise NotFoundError(f"no delivery with id {delivery_id}", field="delivery_id")
+    try:
+        check_transition(delivery.status, wanted)
+    except TransitionError as exc:
+        raise ConflictError(str(exc), field="status") from None
+    await delivery_store.set_status(conn, [delivery_id], wanted, now)
+    await events.append(conn, now, kind, actor=actor, delivery_id=delivery_id, data=data)
+    return delivery
 
 
-async def update_position(
-    store: Store, clock: Clock, driver_id: int, lat: float, lon: float, *, actor: str
+async def _tell(
+    conn: AsyncConnection,
+    services: Services,
+    delivery: Delivery,
+    event: StopEvent,
+    reason: FailReason | None,
+    now: datetime,
 ) -> None:
-    """Where the van is now (feeds ETA refreshes once re-planning lands)."""
-    now = clock.now()
-    async with store.tx() as conn:
-        if await fleet.get_driver(conn, driver_id) is None:
+    """Delivered: where it is, and a rating question. Failed: why, new times, and support hears of it."""
+    if event not in {StopEvent.DELIVERED, StopEvent.FAILED}:
+        return
+    if event is StopEvent.FAILED:
+        await escalations.open_one(
+            conn, now, escalations.Reason.FAILED, f"failed: {reason}", delivery_id=delivery.id
+        )
+    contact = pick_contact(await contacts.for_recipient(conn, delivery.recipient_id))
+    if contact is None or delivery.paused:
+        return
+    to = recipient(delivery, contact)
+    composer = services.composer
+    if event is StopEvent.DELIVERED:
+        place = delivery.safe_drop or phrases.pick(phrases.HANDED_OVER, to.locale)
+        fields: dict[str, Any] = {"time": composer.clock(to, now), "place": place}
+        ask: dict[str, Any] = {"question": "rating", "delivery_id": delivery.id}
+    else:
+        offered = await _rebook_slots(conn, services, delivery, now)
+        labels = fmt.slots([(s.start, s.end) for s in offered], to.timezone, to.locale, to.channel)
+        said = phrases.pick(phrases.FAILED, to.locale)[reason.value if reason else "other"]
+        fields = {"reason": said, "slots": labels}
+        ask = {
+            "question": "slot",
+            "delivery_id": delivery.id,
+            "slots": [[s.start.isoformat(), s.end.isoformat()] for s in offered],
+        }
+    kind = Kind.DELIVERED if event is StopEvent.DELIVERED else Kind.FAILED
+    message = composer.message(
+        to,
+        kind,
+        fields,
+        key=f"{delivery.id}:{kind.value}",
+        order_id=delivery.order_id,
+        due_at=now,
+        delivery_id=delivery.id,
+    )
+    await outbox.enqueue(conn, [message], now)
+    expires = now + timedelta(hours=24)
+    await conversations.remember(conn, contact.channel, contact.address, ask, expires)
+
+
+async def _rebook_slots(
+    conn: AsyncConnection, services: Services, delivery: Delivery, now: datetime
+) -> list[rescheduling.Slot]:
+    """New times for a failed delivery: the next days (today's route has just failed it)."""
+    tomorrow = delivery.date + timedelta(days=1)
+    later = [
+        s
+        for s in await rescheduling.candidates(conn, delivery, now, services.settings)
+        if rescheduling.local_date(s, delivery) >= tomorrow
+    ]
+    return later[: services.settings.messages.max_slots]
+
+
+async def _refresh(
+    conn: AsyncConnection, services: Services, delivery: Delivery, now: datetime, started: float
+) -> None:
+    header = await plans.active(conn, delivery.date)
+    driver_id = await plans.driver_of(conn, header.id, delivery.id) if header else None
+    if driver_id is not None:
+        await refresh_route(
+            conn, services, delivery.date, driver_id, now, trigger="driver-event", started=started
+        )
+
+
+async def update_position(services: Services, driver_id: int, lat: float, lon: float, *, actor: str) -> None:
+    """Where the van is now; every few minutes it also refreshes the ETAs of the rest of the route."""
+    async with services.store.tx() as conn:
+        now = services.clock.now()
+        driver = await fleet.get_driver(conn, driver_id)
+        if driver is None:
             raise NotFoundError(f"no driver with id {driver_id}", field="driver_id")
         await fleet.set_position(conn, driver_id, lat, lon, now)
         await events.append(
             conn, now, "driver.position", actor=actor, driver_id=driver_id, data={"lat": lat, "lon": lon}
         )
+        if driver.position_at is None or now - driver.position_at >= POSITION_REFRESH:
+            day = await _today(conn, driver_id, now)
+            await refresh_route(conn, services, day, driver_id, now, trigger="position")
+
+
+async def _today(conn: AsyncConnection, driver_id: int, now: datetime) -> date:
+    """The delivery day it is now where the driver's depot is."""
+    driver = await fleet.get_driver(conn, driver_id)
+    if driver is None:
+        raise NotFoundError(f"no driver with id {driver_id}", field="driver_id")
+    depot = await fleet.get_depot(conn, driver.depot_id)
+    return now.astimezone(ZoneInfo(depot.timezone)).date() if depot else now.date()

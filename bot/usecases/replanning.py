@@ -5,6 +5,7 @@ promise (next version) and one message: "delay" when the parcel is already on th
 window" before. A driver hears about exactly the stops whose order, window or notes changed.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ async def apply_replan(
     *,
     changed: frozenset[int] = frozenset(),
     trigger: str,
+    started: float | None = None,
 ) -> Revision:
     """Write `result` into the active plan and queue the messages it calls for (caller's transaction)."""
     revision = Revision(revision=await plans.bump_revision(conn, day.plan.id))
@@ -63,6 +65,7 @@ async def apply_replan(
     await promises.record(conn, list(revision.promises.values()), now)
     await _statuses(conn, day, placed, result, now, revision)
     await _tell(conn, day, revision, now, settings, composer, changed)
+    latency_ms = round((time.perf_counter() - started) * 1000) if started is not None else result.solve_ms
     await events.append(
         conn,
         now,
@@ -76,6 +79,7 @@ async def apply_replan(
             "new_promises": len(revision.promises),
             "told": len(revision.told),
             "late": revision.late,
+            "latency_ms": latency_ms,
         },
     )
     return revision

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +31,8 @@ def refusal(delivery: Delivery, promise: Promise | None, now: datetime, settings
     """Why the recipient may not change this delivery now (a REFUSAL phrase key), or None."""
     if delivery.status is Status.DELIVERED:
         return "done"
+    if delivery.status is Status.FAILED:
+        return None  # a failed attempt can always be rebooked
     if delivery.status not in OPEN:
         return "closed"
     opens = promise.start if promise else delivery.window_start
@@ -121,13 +124,22 @@ async def _same_day(
     composer: Composer,
     matrix: MatrixProvider,
 ) -> Promise | None:
+    started = perf_counter()
     window: Window = (slot.start, slot.end)
     result = await slots.trial(day_state(day, now), job_spec(delivery), window, matrix, now)
     if not slots.honours(result, delivery.id):
         return None
     await delivery_store.update(conn, delivery.id, {"window_start": slot.start, "window_end": slot.end}, now)
     revision: Revision = await apply_replan(
-        conn, day, result, now, settings, composer, changed=frozenset({delivery.id}), trigger="reschedule"
+        conn,
+        day,
+        result,
+        now,
+        settings,
+        composer,
+        changed=frozenset({delivery.id}),
+        trigger="reschedule",
+        started=started,
     )
     await _log(conn, delivery, slot, now)
     return revision.promises.get(delivery.id)

@@ -103,17 +103,15 @@ async def get_delivery(services: ServicesDep, delivery_id: Id) -> Any:
 
 @router.post("/deliveries/{delivery_id}/cancel", response_model=schemas.DeliveryOut, tags=["deliveries"])
 async def cancel_delivery(services: ServicesDep, delivery_id: Id, body: schemas.CancelRequest) -> Any:
-    clock, store = services.clock, services.store
-    await progress.cancel_delivery(store, clock, delivery_id, reason=body.reason, actor="api")
+    await progress.cancel_delivery(services, delivery_id, reason=body.reason, actor="api")
     return await _delivery(services, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/events", response_model=schemas.DeliveryOut, tags=["deliveries"])
 async def stop_event(services: ServicesDep, delivery_id: Id, body: schemas.StopEventRequest) -> Any:
     """Report progress at a stop: out_for_delivery, arrived, delivered, or failed (with a reason)."""
-    clock, store = services.clock, services.store
     await progress.record_stop_event(
-        store, clock, delivery_id, body.type, reason=body.reason, note=body.note, actor="api"
+        services, delivery_id, body.type, reason=body.reason, note=body.note, actor="api"
     )
     return await _delivery(services, delivery_id)
 
@@ -164,7 +162,13 @@ async def get_driver(services: ServicesDep, driver_id: Id) -> Any:
 
 @router.post("/drivers/{driver_id}/position", status_code=status.HTTP_204_NO_CONTENT, tags=["fleet"])
 async def driver_position(services: ServicesDep, driver_id: Id, body: schemas.PositionRequest) -> None:
-    await progress.update_position(services.store, services.clock, driver_id, body.lat, body.lon, actor="api")
+    await progress.update_position(services, driver_id, body.lat, body.lon, actor="api")
+
+
+@router.post("/drivers/{driver_id}/start", response_model=schemas.StartOut, tags=["fleet"])
+async def start_route(services: ServicesDep, driver_id: Id) -> Any:
+    """The van leaves the depot: today's planned parcels on its route are out for delivery."""
+    return {"out_for_delivery": await progress.start_route(services, driver_id, actor="api")}
 
 
 @router.post("/plans", response_model=schemas.PlanOut, status_code=status.HTTP_201_CREATED, tags=["plans"])

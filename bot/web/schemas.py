@@ -128,6 +128,10 @@ class DriverOut(Out):
     position_at: datetime | None
 
 
+class StartOut(BaseModel):
+    out_for_delivery: int
+
+
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     date: date

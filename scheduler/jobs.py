@@ -1,0 +1,130 @@
+"""The scheduler's jobs: plain async functions of (services, now) that fill the outbox."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.notify.compose import Composer, To, driver, pick_contact, recipient
+from bot.notify.kinds import Kind
+from bot.notify.render import RouteStop
+from bot.services import Services
+from bot.store import contacts, outbox
+from bot.store.outbox import NewMessage
+from bot.usecases.day import Day, load_day
+from eta.windows import promised_window
+from scheduler.due import Due, StopFacts, due
+
+
+async def fill_outbox(services: Services) -> int:
+    """Queue every time-driven message that is due now, for yesterday's to tomorrow's plans."""
+    now = services.clock.now()
+    queued = 0
+    async with services.store.tx() as conn:
+        for day_offset in (-1, 0, 1):
+            day = await load_day(conn, now.date() + timedelta(days=day_offset))
+            if day is not None:
+                queued += await _fill_day(conn, services, day, now)
+    return queued
+
+
+async def _fill_day(conn: AsyncConnection, services: Services, day: Day, now: datetime) -> int:
+    new: list[NewMessage] = []
+    for route in day.routes.values():
+        remaining = day.remaining(route)
+        started = any(s not in remaining for s in route.stops) or any(
+            day.deliveries[s.delivery_id].status.value in {"out_for_delivery", "arrived"} for s in route.stops
+        )
+        for position, stop in enumerate(remaining):
+            delivery = day.deliveries[stop.delivery_id]
+            promise = day.promises.get(delivery.id)
+            facts = StopFacts(
+                delivery.id,
+                day.plan.date,
+                delivery.timezone,
+                delivery.status,
+                (promise.start, promise.end) if promise else None,
+                stop.planned_arrival,
+                position if started else None,
+                day.plan.created_at,
+            )
+            for item in due(facts, now, services.settings.messages):
+                message = await _recipient_message(conn, services.composer, day, item, now)
+                if message is not None:
+                    new.append(message)
+        new += _route_message(services.composer, day, route.driver_id, now)
+    return await outbox.enqueue(conn, new, now)
+
+
+async def _recipient_message(
+    conn: AsyncConnection, composer: Composer, day: Day, item: Due, now: datetime
+) -> NewMessage | None:
+    delivery = day.deliveries[int(item.key.split(":", 1)[0])]
+    contact = pick_contact(await contacts.for_recipient(conn, delivery.recipient_id))
+    if contact is None or delivery.paused:
+        return None
+    to = recipient(delivery, contact)
+    fields = _fields(composer, to, day, delivery.id, item.kind, now)
+    return composer.message(
+        to,
+        item.kind,
+        fields,
+        key=item.key,
+        order_id=delivery.order_id,
+        due_at=item.due_at,
+        delivery_id=delivery.id,
+        valid_until=item.valid_until,
+    )
+
+
+def _fields(
+    composer: Composer, to: To, day: Day, delivery_id: int, kind: Kind, now: datetime
+) -> dict[str, object]:
+    delivery, promise = day.deliveries[delivery_id], day.promises[delivery_id]
+    stop = day.stop_of(delivery_id)
+    assert stop is not None, "time-driven messages are only computed for stops on a route"
+    if kind is Kind.PRE_DELIVERY:
+        return {
+            "day": composer.day(to, promise.start),
+            "window": composer.window(to, promise.start, promise.end),
+            "track_url": composer.track_url(delivery),
+        }
+    if kind is Kind.OUT_FOR_DELIVERY:
+        width = timedelta(minutes=composer.settings.out_for_delivery_window_minutes)
+        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width)
+        return {"window": composer.window(to, start, end), "track_url": composer.track_url(delivery)}
+    route = day.route_of(delivery_id)
+    ahead = [s.delivery_id for s in day.remaining(route)].index(delivery_id) if route else 0
+    minutes = max(1, round((stop.planned_arrival - now).total_seconds() / 60))
+    return {"minutes": minutes, "stops_away": ahead, "time": composer.clock(to, stop.planned_arrival)}
+
+
+def _route_message(composer: Composer, day: Day, driver_id: int, now: datetime) -> list[NewMessage]:
+    """Each driver gets the day's route once per plan version, from the evening before."""
+    person = day.drivers[driver_id]
+    to = driver(person, day.depots[person.depot_id].timezone)
+    route = day.routes[driver_id]
+    if not route.stops or now < route.start_at - timedelta(hours=14):
+        return []
+    stops = [
+        RouteStop(
+            seq=s.sequence,
+            window=composer.window(to, s.promised_start, s.promised_end),
+            name=s.name,
+            address=s.address,
+            instructions=day.deliveries[s.delivery_id].safe_drop or "",
+            access_code=day.deliveries[s.delivery_id].access_code or "",
+        )
+        for s in day.remaining(route)
+    ]
+    if not stops:
+        return []
+    return [
+        composer.message(
+            to,
+            Kind.DRIVER_ROUTE,
+            {"day": composer.day(to, day.plan.date), "stops": stops},
+            key=f"route:{day.plan.id}:{driver_id}",
+            order_id=f"R{day.plan.id}-{driver_id}",
+            due_at=now,
+        )
+    ]

@@ -1,0 +1,693 @@
+"""A finished day read back from its database: the figures `doorstep demo` prints, and an HTML report.
+
+What counts, for `day`:
+- deliveries: rows with `deliveries.date == day`; every other figure is about those, plus the day's
+  plans (re-plans), the delivery-less messages to drivers on the day's routes, and reschedules whose
+  old window started on the day (the delivery has moved to another date since).
+- an attempt is a `delivery.delivered` or `delivery.failed` event, on any date. `delivered` counts
+  deliveries with a delivered attempt, `failed` those whose attempts all failed, `failed_attempts`
+  every failed event (a failed-then-delivered parcel is one delivered and one failed attempt).
+- the promise at a moment is the highest `promises` version created at or before it.
+  `inside_promise_pct` is over delivered deliveries that had a promise by then.
+- ETA error is the delivered time minus the midpoint of that promise, in minutes, late positive.
+  The midpoint and not the stop's planned arrival: re-plans rewrite `stops` in place, so the arrival
+  as it stood when the route started is not kept, while the promise ledger is.
+- re-plan latency is `latency_ms` of each `plan.revised` event, else its `solve_ms`; percentiles are
+  nearest-rank. Moved per re-plan is its `told` (recipients given a new window).
+"""
+
+import html
+import json
+import math
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.table import Table
+
+OSM_CREDIT = "© OpenStreetMap contributors"
+_DELIVERIES = "SELECT id FROM deliveries WHERE date = :day"
+_DRIVERS = "SELECT r.driver_id FROM routes r JOIN plans p ON p.id = r.plan_id WHERE p.date = :day"
+_MESSAGES = f"""FROM messages WHERE (delivery_id IN ({_DELIVERIES})
+    OR (delivery_id IS NULL AND driver_id IN ({_DRIVERS})))"""
+_OPTED_OUT = (
+    f"SELECT count(*) FROM events WHERE kind = 'recipient.opted_out' AND delivery_id IN ({_DELIVERIES})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The day in figures; percentages and latencies are None when there was nothing to measure."""
+
+    day: date
+    timezone: str
+    deliveries: int
+    delivered: int
+    failed: int
+    failed_attempts: int
+    first_attempt_success_pct: float | None
+    inside_promise_pct: float | None
+    eta_error_minutes: tuple[float, ...]
+    messages: Mapping[tuple[str, str], Mapping[str, int]]  # (kind, channel) -> status -> count
+    replans: int
+    replan_latency_p50_ms: int | None
+    replan_latency_p95_ms: int | None
+    moved_per_replan_mean: float | None
+    moved_per_replan_max: int | None
+    escalations: Mapping[str, int]
+    rescheduled: int
+    opted_out: int
+
+    @property
+    def messages_total(self) -> int:
+        return sum(sum(by_status.values()) for by_status in self.messages.values())
+
+    @property
+    def messages_by_status(self) -> dict[str, int]:
+        found: Counter[str] = Counter()
+        for by_status in self.messages.values():
+            found.update(by_status)
+        return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Promise:
+    start: datetime
+    end: datetime
+    created_at: datetime
+
+    @property
+    def midpoint(self) -> datetime:
+        return self.start + (self.end - self.start) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    delivery_id: int
+    order_id: str
+    at: datetime
+    delivered: bool
+    driver_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    day: date
+    tz: ZoneInfo
+    deliveries: int
+    attempts: tuple[_Attempt, ...]
+    promises: Mapping[int, Sequence[_Promise]]
+
+    def promise_at(self, delivery_id: int, at: datetime) -> _Promise | None:
+        told = [p for p in self.promises.get(delivery_id, ()) if p.created_at <= at]
+        return told[-1] if told else None
+
+    def delivered(self) -> dict[int, _Attempt]:
+        found: dict[int, _Attempt] = {}
+        for attempt in self.attempts:
+            if attempt.delivered:
+                found.setdefault(attempt.delivery_id, attempt)
+        return found
+
+    def local_date(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+
+def summarize(db_path: Path, day: date) -> Summary:
+    """Read a finished day (read-only) and compute its figures."""
+    with _connect(db_path) as conn:
+        d = _load(conn, day)
+        latencies, told = _replans(conn, day)
+        return Summary(
+            day=day,
+            timezone=d.tz.key,
+            deliveries=d.deliveries,
+            delivered=len(d.delivered()),
+            failed=len({a.delivery_id for a in d.attempts} - d.delivered().keys()),
+            failed_attempts=sum(not a.delivered for a in d.attempts),
+            first_attempt_success_pct=_first_attempt_pct(d.attempts),
+            inside_promise_pct=_inside_pct(d),
+            eta_error_minutes=_eta_errors(d),
+            messages=_messages(conn, day),
+            replans=len(told),
+            replan_latency_p50_ms=_percentile(latencies, 50),
+            replan_latency_p95_ms=_percentile(latencies, 95),
+            moved_per_replan_mean=sum(told) / len(told) if told else None,
+            moved_per_replan_max=max(told, default=None),
+            escalations=_escalations(conn, d),
+            rescheduled=_rescheduled(conn, d),
+            opted_out=_count(conn, _OPTED_OUT, day),
+        )
+
+
+@contextmanager
+def _connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        conn.row_factory = sqlite3.Row
+        yield conn
+
+
+def _ts(text: str) -> datetime:
+    """SQLAlchemy keeps UTC on SQLite as naive text."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _load(conn: sqlite3.Connection, day: date) -> _Day:
+    return _Day(
+        day=day,
+        tz=_timezone(conn, day),
+        deliveries=_count(conn, f"SELECT count(*) FROM ({_DELIVERIES})", day),
+        attempts=_attempts(conn, day),
+        promises=_promises(conn, day),
+    )
+
+
+def _timezone(conn: sqlite3.Connection, day: date) -> ZoneInfo:
+    row = conn.execute(
+        "SELECT timezone FROM deliveries WHERE date = :day GROUP BY timezone ORDER BY count(*) DESC LIMIT 1",
+        {"day": day.isoformat()},
+    ).fetchone()
+    return ZoneInfo(row[0] if row else "UTC")
+
+
+def _attempts(conn: sqlite3.Connection, day: date) -> tuple[_Attempt, ...]:
+    drivers = _driver_of(conn, day)
+    rows = conn.execute(
+        f"""SELECT e.delivery_id, d.order_id, e.at, e.kind, e.driver_id
+        FROM events e JOIN deliveries d ON d.id = e.delivery_id
+        WHERE e.kind IN ('delivery.delivered', 'delivery.failed') AND e.delivery_id IN ({_DELIVERIES})
+        ORDER BY e.at, e.id""",
+        {"day": day.isoformat()},
+    )
+    return tuple(
+        _Attempt(
+            r["delivery_id"],
+            r["order_id"],
+            _ts(r["at"]),
+            r["kind"] == "delivery.delivered",
+            r["driver_id"] or drivers.get(r["delivery_id"]),
+        )
+        for r in rows
+    )
+
+
+def _driver_of(conn: sqlite3.Connection, day: date) -> dict[int, int]:
+    """Each delivery's van on the day's plans; the active plan, then the newest version, wins."""
+    rows = conn.execute(
+        """SELECT s.delivery_id, r.driver_id FROM stops s JOIN routes r ON r.id = s.route_id
+        JOIN plans p ON p.id = r.plan_id WHERE p.date = :day ORDER BY p.active, p.version, s.sequence""",
+        {"day": day.isoformat()},
+    )
+    return {r["delivery_id"]: r["driver_id"] for r in rows}
+
+
+def _promises(conn: sqlite3.Connection, day: date) -> dict[int, list[_Promise]]:
+    rows = conn.execute(
+        f"""SELECT delivery_id, start, "end", created_at FROM promises
+        WHERE delivery_id IN ({_DELIVERIES}) ORDER BY delivery_id, version""",
+        {"day": day.isoformat()},
+    )
+    found: dict[int, list[_Promise]] = defaultdict(list)
+    for r in rows:
+        found[r["delivery_id"]].append(_Promise(_ts(r["start"]), _ts(r["end"]), _ts(r["created_at"])))
+    return found
+
+
+def _first_attempt_pct(attempts: Sequence[_Attempt]) -> float | None:
+    first: dict[int, bool] = {}
+    for attempt in attempts:
+        first.setdefault(attempt.delivery_id, attempt.delivered)
+    return _pct(sum(first.values()), len(first))
+
+
+def _inside_pct(d: _Day) -> float | None:
+    inside = [
+        p.start <= a.at <= p.end
+        for a in d.delivered().values()
+        if (p := d.promise_at(a.delivery_id, a.at)) is not None
+    ]
+    return _pct(sum(inside), len(inside))
+
+
+def _eta_errors(d: _Day) -> tuple[float, ...]:
+    return tuple(
+        (a.at - p.midpoint).total_seconds() / 60
+        for a in d.delivered().values()
+        if (p := d.promise_at(a.delivery_id, a.at)) is not None
+    )
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None
+
+
+def _percentile(values: Sequence[int], p: int) -> int | None:
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)), 1) - 1] if ordered else None
+
+
+def _replans(conn: sqlite3.Connection, day: date) -> tuple[list[int], list[int]]:
+    rows = conn.execute(
+        """SELECT e.data FROM events e JOIN plans p ON p.id = e.plan_id
+        WHERE e.kind = 'plan.revised' AND p.date = :day ORDER BY e.at, e.id""",
+        {"day": day.isoformat()},
+    )
+    data = [json.loads(r["data"]) for r in rows]
+    latencies = [int(ms) for x in data if (ms := _first(x.get("latency_ms"), x.get("solve_ms"))) is not None]
+    return latencies, [int(x.get("told") or 0) for x in data]
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _messages(conn: sqlite3.Connection, day: date) -> dict[tuple[str, str], dict[str, int]]:
+    rows = conn.execute(
+        f"SELECT kind, channel, status, count(*) AS n {_MESSAGES} GROUP BY kind, channel, status",
+        {"day": day.isoformat()},
+    )
+    found: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        found[r["kind"], r["channel"]][r["status"]] = r["n"]
+    return dict(sorted(found.items()))
+
+
+def _escalations(conn: sqlite3.Connection, d: _Day) -> dict[str, int]:
+    """The day's deliveries' escalations, and those about no delivery raised on the day."""
+    rows = conn.execute(
+        f"""SELECT kind, created_at, delivery_id IN ({_DELIVERIES}) AS ours, delivery_id
+        FROM escalations ORDER BY kind""",
+        {"day": d.day.isoformat()},
+    )
+    kinds = Counter(
+        r["kind"]
+        for r in rows
+        if r["ours"] or (r["delivery_id"] is None and d.local_date(_ts(r["created_at"])) == d.day)
+    )
+    return dict(kinds)
+
+
+def _count(conn: sqlite3.Connection, query: str, day: date) -> int:
+    found: int = conn.execute(query, {"day": day.isoformat()}).fetchone()[0]
+    return found
+
+
+def _rescheduled(conn: sqlite3.Connection, d: _Day) -> int:
+    """Reschedules of the day's deliveries, and of those moved away from it."""
+    rows = conn.execute(
+        f"""SELECT data, delivery_id IN ({_DELIVERIES}) AS ours FROM events
+        WHERE kind = 'delivery.rescheduled'""",
+        {"day": d.day.isoformat()},
+    )
+    return sum(1 for r in rows if r["ours"] or _moved_from(d, json.loads(r["data"])))
+
+
+def _moved_from(d: _Day, data: Mapping[str, Any]) -> bool:
+    old = data.get("from")
+    if not isinstance(old, list) or not old:
+        return False
+    start = datetime.fromisoformat(str(old[0]))
+    return d.local_date(start if start.tzinfo else start.replace(tzinfo=UTC)) == d.day
+
+
+# The figures, once, for both the terminal table and the HTML page.
+
+
+def figures(summary: Summary) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section, [(label, value)]) in reading order."""
+    s = summary
+    return [
+        ("Deliveries", [
+            ("deliveries", str(s.deliveries)),
+            ("delivered", str(s.delivered)),
+            ("failed (never delivered)", str(s.failed)),
+            ("failed attempts", str(s.failed_attempts)),
+            ("first-attempt success", _fmt_pct(s.first_attempt_success_pct)),
+            ("rescheduled", str(s.rescheduled)),
+        ]),
+        ("Promises", [
+            ("delivered inside the promise", _fmt_pct(s.inside_promise_pct)),
+            ("ETA error, median", _fmt_minutes(_median(s.eta_error_minutes))),
+            ("ETA error, worst late", _fmt_minutes(max(s.eta_error_minutes, default=None))),
+        ]),
+        ("Messages", [
+            ("messages", str(s.messages_total)),
+            *[(status, str(n)) for status, n in s.messages_by_status.items()],
+        ]),
+        ("Re-plans", [
+            ("re-plans", str(s.replans)),
+            ("latency p50 / p95", f"{_fmt(s.replan_latency_p50_ms)} / {_fmt(s.replan_latency_p95_ms)} ms"),
+            ("told per re-plan, mean / max", f"{_fmt(s.moved_per_replan_mean)} / "
+                                             f"{_fmt(s.moved_per_replan_max)}"),
+        ]),
+        ("Support", [
+            ("opt-outs", str(s.opted_out)),
+            ("escalations", str(sum(s.escalations.values()))),
+            *[(f"escalations · {kind}", str(n)) for kind, n in sorted(s.escalations.items())],
+        ]),
+    ]  # fmt: skip
+
+
+def _median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return str(value) if isinstance(value, int) else f"{value:.1f}"
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def _fmt_minutes(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f} min"
+
+
+def _message_rows(summary: Summary) -> list[tuple[str, str, int, str]]:
+    """(kind, channel, total, "sent 3, expired 1")."""
+    return [
+        (kind, channel, sum(by.values()), ", ".join(f"{st} {n}" for st, n in sorted(by.items())))
+        for (kind, channel), by in summary.messages.items()
+    ]
+
+
+def render_table(summary: Summary) -> Table:
+    """The summary for the terminal: one table, a section per topic, messages by kind and channel last."""
+    table = Table(title=f"Doorstep · {summary.day:%a %d %b %Y} ({summary.timezone})", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for section, rows in figures(summary):
+        table.add_row(f"[bold]{section}[/bold]", "")
+        for label, value in rows:
+            table.add_row(f"  {label}", value)
+        table.add_section()
+    table.add_row("[bold]Messages by kind · channel[/bold]", "")
+    for kind, channel, total, statuses in _message_rows(summary):
+        table.add_row(f"  {kind} · {channel}", f"{total} ({statuses})")
+    return table
+
+
+# The HTML report: the figures, then three charts drawn as inline SVG (the page needs no network).
+
+_EARLY, _LATE, _OK, _FAIL, _WINDOW = "#4c78a8", "#e8833a", "#2e7d32", "#c62828", "#d6e4f5"
+_PALETTE = ("#4c78a8", "#e8833a", "#54a24b", "#b279a2", "#eeca3b", "#72b7b2", "#ff9da6", "#9d755d",
+            "#e45756", "#79706e", "#bab0ac", "#1f5f8b")  # fmt: skip
+_CSS = """
+body{margin:0;background:#fafafa;color:#1d1d1f}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:1000px;margin:0 auto;padding:32px 24px 48px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:18px;margin:36px 0 8px}
+.sub,figcaption,footer{color:#6e6e73;font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(290px,1fr));gap:12px;margin-top:20px}
+.card,figure{background:#fff;border:1px solid #e3e3e6;border-radius:8px;padding:12px 16px;margin:0}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:3px 6px;text-align:left;border-bottom:1px solid #f0f0f2}td.n{text-align:right}
+caption{text-align:left;font-weight:600;padding-bottom:4px}
+svg{display:block;width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#444}
+.key{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 12px}
+footer{margin-top:40px}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    at: datetime
+    delivered: bool
+    window: tuple[datetime, datetime] | None
+    title: str
+
+
+def write_html(summary: Summary, db_path: Path, path: Path, *, osm: bool = False) -> Path:
+    """Write one self-contained HTML file about the day in `db_path` and return its path."""
+    with _connect(db_path) as conn:
+        d = _load(conn, summary.day)
+        lanes = _lanes(conn, d)
+        hours = _hourly(conn, d)
+    body = [
+        f"<h1>Doorstep · {summary.day:%A %d %B %Y}</h1>",
+        f'<p class="sub">Simulated day from {_e(db_path.name)}; times in {_e(summary.timezone)}.</p>',
+        _html_figures(summary),
+        "<h2>ETA error</h2>",
+        _figure(_svg_histogram(summary.eta_error_minutes), _histogram_caption(summary)),
+        "<h2>Each van's day</h2>",
+        _figure(_svg_timeline(lanes, d.tz), _timeline_caption()),
+        "<h2>Messages sent per hour</h2>",
+        _figure(*_svg_messages(hours, d)),
+        "<h2>Messages by kind and channel</h2>",
+        _html_messages(summary),
+        f"<footer>Doorstep demo report{' · ' + _e(OSM_CREDIT) if osm else ''}</footer>",
+    ]
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>Doorstep · {summary.day.isoformat()}</title><style>{_CSS}</style></head>"
+        f"<body><main>\n{'\n'.join(body)}\n</main></body></html>\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _figure(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
+
+
+def _html_figures(summary: Summary) -> str:
+    cards = []
+    for section, rows in figures(summary):
+        cells = "".join(f'<tr><td>{_e(k)}</td><td class="n">{_e(v)}</td></tr>' for k, v in rows)
+        cards.append(f'<div class="card"><table><caption>{_e(section)}</caption>{cells}</table></div>')
+    return f'<section class="cards">{"".join(cards)}</section>'
+
+
+def _html_messages(summary: Summary) -> str:
+    rows = "".join(
+        f'<tr><td>{_e(kind)}</td><td>{_e(channel)}</td><td class="n">{total}</td><td>{_e(statuses)}</td></tr>'
+        for kind, channel, total, statuses in _message_rows(summary)
+    )
+    head = "<tr><th>kind</th><th>channel</th><th>total</th><th>by status</th></tr>"
+    return f'<div class="card"><table>{head}{rows}</table></div>'
+
+
+def _lanes(conn: sqlite3.Connection, d: _Day) -> list[tuple[str, list[_Mark]]]:
+    """One lane per van on the day's routes (and per van that made an attempt), in driver-code order."""
+    drivers = conn.execute("SELECT id, code, name FROM drivers ORDER BY code").fetchall()
+    on_day = {r[0] for r in conn.execute(_DRIVERS, {"day": d.day.isoformat()})}
+    marks: dict[int | None, list[_Mark]] = defaultdict(list)
+    for attempt in d.attempts:
+        marks[attempt.driver_id].append(_mark(d, attempt))
+    lanes = [
+        (f"{r['name']} ({r['code']})", marks[r["id"]]) for r in drivers if r["id"] in on_day | marks.keys()
+    ]
+    return lanes + ([("no van", marks[None])] if marks.get(None) else [])
+
+
+def _mark(d: _Day, attempt: _Attempt) -> _Mark:
+    promise = d.promise_at(attempt.delivery_id, attempt.at)
+    window = (promise.start.astimezone(d.tz), promise.end.astimezone(d.tz)) if promise else None
+    at = attempt.at.astimezone(d.tz)
+    title = f"{attempt.order_id} · {'delivered' if attempt.delivered else 'failed'} {at:%H:%M}"
+    if window:
+        title += f" · promised {window[0]:%H:%M}–{window[1]:%H:%M}"
+    return _Mark(at, attempt.delivered, window, title)
+
+
+def _hourly(conn: sqlite3.Connection, d: _Day) -> dict[datetime, Counter[str]]:
+    rows = conn.execute(
+        f"SELECT kind, sent_at {_MESSAGES} AND sent_at IS NOT NULL", {"day": d.day.isoformat()}
+    )
+    hours: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        hours[_ts(r["sent_at"]).astimezone(d.tz).replace(minute=0, second=0, microsecond=0)][r["kind"]] += 1
+    return hours
+
+
+def _svg(width: int, height: int, parts: Sequence[str], label: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_e(label)}">{"".join(parts)}</svg>'
+    )
+
+
+def _ticks(top: int) -> tuple[int, range]:
+    """A rounded axis maximum and at most six ticks from zero, in steps of 1, 2 or 5 times ten to a power."""
+    step = next(m * 10**p for p in range(12) for m in (1, 2, 5) if math.ceil(top / (m * 10**p)) <= 5)
+    high = max(math.ceil(top / step), 1) * step
+    return high, range(0, high + 1, step)
+
+
+def _y_axis(top: int, left: int, width: float, height: float) -> tuple[int, list[str]]:
+    high, ticks = _ticks(top)
+    parts = []
+    for tick in ticks:
+        y = 10 + height - height * tick / high
+        parts.append(
+            f'<line x1="{left}" x2="{left + width:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ececef"/>'
+        )
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    return high, parts
+
+
+def _svg_histogram(errors: Sequence[float]) -> str:
+    if not errors:
+        return '<p class="sub">No delivered parcel had a promise to measure against.</p>'
+    bins = Counter(math.floor(e / 5) for e in errors)
+    lo, hi = min(bins), max(bins)
+    width, height, left = 640, 250, 40
+    plot_w, plot_h, bar = width - left - 12, height - 60, (width - left - 12) / (hi - lo + 1)
+    high, parts = _y_axis(max(bins.values()), left, plot_w, plot_h)
+    for i, k in enumerate(range(lo, hi + 1)):
+        n, x = bins.get(k, 0), left + i * bar
+        h = plot_h * n / high
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{10 + plot_h - h:.1f}" width="{max(bar - 2, 1):.1f}" height="{h:.1f}" '
+            f'fill="{_EARLY if k < 0 else _LATE}"><title>{k * 5} to {k * 5 + 5} min: {n}</title></rect>'
+        )
+    every = math.ceil((hi - lo + 2) / 14)
+    for i in range(0, hi - lo + 2, every):
+        x = left + i * bar
+        parts.append(f'<text x="{x:.1f}" y="{plot_h + 26}" text-anchor="middle">{(lo + i) * 5}</text>')
+    if lo <= 0 <= hi + 1:
+        x = left - lo * bar
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="6" y2="{plot_h + 12}" '
+            'stroke="#333" stroke-dasharray="4 3"/>'
+        )
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+                 "minutes from the middle of the promise (early &lt; 0 &lt; late)</text>")  # fmt: skip
+    return _svg(width, height, parts, "ETA error histogram, bins of 5 minutes")
+
+
+def _histogram_caption(summary: Summary) -> str:
+    return (
+        f"{len(summary.eta_error_minutes)} delivered parcels · "
+        f"<b>{_fmt_pct(summary.inside_promise_pct)}</b> inside the promise · "
+        f"median {_fmt_minutes(_median(summary.eta_error_minutes))} · bins of 5 minutes, "
+        f'<span class="key" style="background:{_EARLY}"></span>early '
+        f'<span class="key" style="background:{_LATE}"></span>late'
+    )
+
+
+def _svg_timeline(lanes: Sequence[tuple[str, Sequence[_Mark]]], tz: ZoneInfo) -> str:
+    times = [t.timestamp() for _, marks in lanes for m in marks for t in _moments(m)]
+    if not times:
+        return '<p class="sub">No stop was attempted.</p>'
+    t0 = datetime.fromtimestamp(min(times), tz).replace(minute=0, second=0, microsecond=0).timestamp()
+    t1 = t0 + 3600 * max(math.ceil((max(times) - t0) / 3600), 1)
+    width, left, top, lane = 960, 180, 26, 26
+    height = top + lane * len(lanes) + 8
+
+    def x(ts: float) -> float:
+        return left + (width - left - 16) * (ts - t0) / (t1 - t0)
+
+    parts = _hour_grid(t0, t1, tz, x, height)
+    for i, (label, marks) in enumerate(lanes):
+        parts.extend(_lane(i, label, marks, x, top + i * lane, lane, width))
+    return _svg(width, height, parts, "Timeline of each van's stops")
+
+
+def _moments(mark: _Mark) -> tuple[datetime, ...]:
+    return (mark.at, *mark.window) if mark.window else (mark.at,)
+
+
+def _hour_grid(t0: float, t1: float, tz: ZoneInfo, x: Callable[[float], float], height: int) -> list[str]:
+    step = 3600 * math.ceil((t1 - t0) / 3600 / 14)
+    parts = []
+    for ts in range(int(t0), int(t1) + 1, step):
+        parts.append(f'<line x1="{x(ts):.1f}" x2="{x(ts):.1f}" y1="20" y2="{height - 6}" stroke="#ececef"/>')
+        label = f"{datetime.fromtimestamp(ts, tz):%H:%M}"
+        parts.append(f'<text x="{x(ts):.1f}" y="14" text-anchor="middle">{label}</text>')
+    return parts
+
+
+def _lane(
+    i: int, label: str, marks: Sequence[_Mark], x: Callable[[float], float], y: int, lane: int, width: int
+) -> list[str]:
+    mid = y + lane / 2
+    parts = [f'<rect x="0" y="{y}" width="{width}" height="{lane}" fill="#f7f7f9"/>'] if i % 2 == 0 else []
+    short = label if len(label) <= 26 else label[:25] + "…"
+    parts.append(
+        f'<text x="172" y="{mid + 4:.1f}" text-anchor="end">{_e(short)}<title>{_e(label)}</title></text>'
+    )
+    for m in marks:
+        if m.window:
+            a, b = x(m.window[0].timestamp()), x(m.window[1].timestamp())
+            parts.append(f'<rect x="{a:.1f}" y="{mid - 7:.1f}" width="{b - a:.1f}" height="14" rx="3" '
+                         f'fill="{_WINDOW}" fill-opacity="0.6"/>')  # fmt: skip
+    for m in marks:
+        cx, tip = x(m.at.timestamp()), f"<title>{_e(m.title)}</title>"
+        if m.delivered:
+            parts.append(f'<circle cx="{cx:.1f}" cy="{mid:.1f}" r="4.5" fill="{_OK}">{tip}</circle>')
+        else:
+            points = (
+                f"{cx:.1f},{mid - 6:.1f} {cx + 6:.1f},{mid:.1f} {cx:.1f},{mid + 6:.1f} {cx - 6:.1f},{mid:.1f}"
+            )
+            parts.append(f'<polygon points="{points}" fill="{_FAIL}">{tip}</polygon>')
+    return parts
+
+
+def _timeline_caption() -> str:
+    return (
+        f'<span class="key" style="background:{_OK};border-radius:50%"></span>delivered '
+        f'<span class="key" style="background:{_FAIL}"></span>failed '
+        f'<span class="key" style="background:{_WINDOW}"></span>promised window at that moment '
+        "· local time of day; hover a mark for the order"
+    )
+
+
+def _svg_messages(hours: Mapping[datetime, Counter[str]], d: _Day) -> tuple[str, str]:
+    if not hours:
+        return '<p class="sub">No message was sent.</p>', ""
+    kinds = [k for k, _ in sum(hours.values(), Counter[str]()).most_common()]
+    colour = {k: _PALETTE[i % len(_PALETTE)] for i, k in enumerate(kinds)}
+    first, last = min(hours).timestamp(), max(hours).timestamp()
+    slots = [datetime.fromtimestamp(ts, d.tz) for ts in range(int(first), int(last) + 1, 3600)]
+    width, height, left = 960, 240, 40
+    plot_w, plot_h = width - left - 12, height - 40
+    high, parts = _y_axis(max(sum(c.values()) for c in hours.values()), left, plot_w, plot_h)
+    bar = plot_w / len(slots)
+    for i, slot in enumerate(slots):
+        parts.extend(
+            _stack(hours.get(slot, Counter()), kinds, colour, left + i * bar, bar, plot_h, high, slot)
+        )
+    every = math.ceil(len(slots) / 14)
+    for i in range(0, len(slots), every):
+        label = f"{slots[i]:%H:%M}" if slots[i].date() == d.day else f"{slots[i]:%a %H:%M}"
+        parts.append(
+            f'<text x="{left + (i + 0.5) * bar:.1f}" y="{plot_h + 28}" text-anchor="middle">{label}</text>'
+        )
+    legend = " ".join(f'<span class="key" style="background:{colour[k]}"></span>{_e(k)}' for k in kinds)
+    return _svg(width, height, parts, "Messages sent per hour, stacked by kind"), legend
+
+
+def _stack(
+    counts: Counter[str], kinds: Sequence[str], colour: Mapping[str, str],
+    x: float, bar: float, plot_h: float, high: int, slot: datetime,
+) -> list[str]:  # fmt: skip
+    parts, base = [], 10 + plot_h
+    for kind in kinds:
+        if n := counts.get(kind, 0):
+            h = plot_h * n / high
+            base -= h
+            parts.append(
+                f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(bar - 2, 1):.1f}" height="{h:.1f}" '
+                f'fill="{colour[kind]}"><title>{slot:%H:%M} {_e(kind)}: {n}</title></rect>'
+            )
+    return parts
