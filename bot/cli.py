@@ -19,7 +19,7 @@ from bot.importfile import ImportFileError, describe, read_day_file, rejects_pat
 from bot.logs import setup_logging
 from bot.services import Services, build_services
 from bot.store import outbox, plans
-from bot.usecases import planning
+from bot.usecases import inbound, planning
 from bot.usecases.errors import UseCaseError
 from bot.usecases.intake import ImportReport, import_deliveries
 
@@ -79,10 +79,11 @@ def serve(
             f"Doorstep on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
         )
         server = uvicorn.Server(uvicorn.Config(app.web, host=bind_host, port=bind_port, log_level="warning"))
+        await app.start_background()
         try:
             await server.serve()
         finally:
-            await app.services.close()
+            await app.stop()
 
     asyncio.run(run())
 
@@ -195,6 +196,24 @@ def dispatch(
         await dispatcher.run(stop)
 
     _run(work)
+
+
+@cli.command()
+def reply(
+    delivery: Annotated[str, typer.Argument(help="delivery id or order id")],
+    text: Annotated[str, typer.Argument(help="what the recipient writes, e.g. 2, YES, 'SAFE back door'")],
+    channel: Annotated[str, typer.Option(help="sms or telegram")] = "sms",
+) -> None:
+    """Answer as a simulated recipient (sandbox): the reply takes the same path a real SMS would."""
+
+    async def work(services: Services) -> list[str]:
+        target: int | str = int(delivery) if delivery.isdigit() else delivery
+        inbox_id = await inbound.sandbox_reply(services, target, text, channel)
+        async with services.store.read() as conn:
+            return await outbox.replies_to(conn, inbox_id) if inbox_id is not None else []
+
+    for answer in _run(work):
+        out.print(answer, highlight=False, markup=False)
 
 
 @cli.command("outbox")

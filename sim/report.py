@@ -560,10 +560,11 @@ def _svg_histogram(errors: Sequence[float]) -> str:
             f'<rect x="{x + 1:.1f}" y="{10 + plot_h - h:.1f}" width="{max(bar - 2, 1):.1f}" height="{h:.1f}" '
             f'fill="{_EARLY if k < 0 else _LATE}"><title>{k * 5} to {k * 5 + 5} min: {n}</title></rect>'
         )
-    every = math.ceil((hi - lo + 2) / 14)
-    for i in range(0, hi - lo + 2, every):
-        x = left + i * bar
-        parts.append(f'<text x="{x:.1f}" y="{plot_h + 26}" text-anchor="middle">{(lo + i) * 5}</text>')
+    step = next((m for m in (5, 10, 15, 30, 60, 120) if (hi - lo + 1) * 5 / m <= 14), 240)
+    for i in range(hi - lo + 2):
+        if (edge := (lo + i) * 5) % step == 0:
+            x = left + i * bar
+            parts.append(f'<text x="{x:.1f}" y="{plot_h + 26}" text-anchor="middle">{edge}</text>')
     if lo <= 0 <= hi + 1:
         x = left - lo * bar
         parts.append(
@@ -597,9 +598,13 @@ def _svg_timeline(lanes: Sequence[tuple[str, Sequence[_Mark]]], tz: ZoneInfo) ->
     def x(ts: float) -> float:
         return left + (width - left - 16) * (ts - t0) / (t1 - t0)
 
-    parts = _hour_grid(t0, t1, tz, x, height)
+    parts = [
+        f'<rect x="0" y="{top + i * lane}" width="{width}" height="{lane}" fill="#f7f7f9"/>'
+        for i in range(0, len(lanes), 2)
+    ]
+    parts.extend(_hour_grid(t0, t1, tz, x, height))
     for i, (label, marks) in enumerate(lanes):
-        parts.extend(_lane(i, label, marks, x, top + i * lane, lane, width))
+        parts.extend(_lane(label, marks, x, top + i * lane + lane / 2))
     return _svg(width, height, parts, "Timeline of each van's stops")
 
 
@@ -611,17 +616,14 @@ def _hour_grid(t0: float, t1: float, tz: ZoneInfo, x: Callable[[float], float], 
     step = 3600 * math.ceil((t1 - t0) / 3600 / 14)
     parts = []
     for ts in range(int(t0), int(t1) + 1, step):
-        parts.append(f'<line x1="{x(ts):.1f}" x2="{x(ts):.1f}" y1="20" y2="{height - 6}" stroke="#ececef"/>')
+        parts.append(f'<line x1="{x(ts):.1f}" x2="{x(ts):.1f}" y1="20" y2="{height - 6}" stroke="#e0e0e4"/>')
         label = f"{datetime.fromtimestamp(ts, tz):%H:%M}"
         parts.append(f'<text x="{x(ts):.1f}" y="14" text-anchor="middle">{label}</text>')
     return parts
 
 
-def _lane(
-    i: int, label: str, marks: Sequence[_Mark], x: Callable[[float], float], y: int, lane: int, width: int
-) -> list[str]:
-    mid = y + lane / 2
-    parts = [f'<rect x="0" y="{y}" width="{width}" height="{lane}" fill="#f7f7f9"/>'] if i % 2 == 0 else []
+def _lane(label: str, marks: Sequence[_Mark], x: Callable[[float], float], mid: float) -> list[str]:
+    parts = []
     short = label if len(label) <= 26 else label[:25] + "…"
     parts.append(
         f'<text x="172" y="{mid + 4:.1f}" text-anchor="end">{_e(short)}<title>{_e(label)}</title></text>'
@@ -657,29 +659,37 @@ def _svg_messages(hours: Mapping[datetime, Counter[str]], d: _Day) -> tuple[str,
         return '<p class="sub">No message was sent.</p>', ""
     kinds = [k for k, _ in sum(hours.values(), Counter[str]()).most_common()]
     colour = {k: _PALETTE[i % len(_PALETTE)] for i, k in enumerate(kinds)}
-    first, last = min(hours).timestamp(), max(hours).timestamp()
-    slots = [datetime.fromtimestamp(ts, d.tz) for ts in range(int(first), int(last) + 1, 3600)]
+    slots = _slots(hours, d)
     width, height, left = 960, 240, 40
     plot_w, plot_h = width - left - 12, height - 40
-    high, parts = _y_axis(max(sum(c.values()) for c in hours.values()), left, plot_w, plot_h)
-    bar = plot_w / len(slots)
-    for i, slot in enumerate(slots):
-        parts.extend(
-            _stack(hours.get(slot, Counter()), kinds, colour, left + i * bar, bar, plot_h, high, slot)
-        )
-    every = math.ceil(len(slots) / 14)
-    for i in range(0, len(slots), every):
-        label = f"{slots[i]:%H:%M}" if slots[i].date() == d.day else f"{slots[i]:%a %H:%M}"
-        parts.append(
-            f'<text x="{left + (i + 0.5) * bar:.1f}" y="{plot_h + 28}" text-anchor="middle">{label}</text>'
-        )
+    high, parts = _y_axis(max(sum(c.values()) for _, c in slots), left, plot_w, plot_h)
+    bar = min(plot_w / len(slots), 56)
+    every = math.ceil(len(slots) / 16)
+    for i, (label, counts) in enumerate(slots):
+        parts.extend(_stack(counts, kinds, colour, left + i * bar, bar, plot_h, high, label))
+        if i % every == 0 or not label[0].isdigit():
+            x = left + (i + 0.5) * bar
+            parts.append(f'<text x="{x:.1f}" y="{plot_h + 28}" text-anchor="middle">{label}</text>')
     legend = " ".join(f'<span class="key" style="background:{colour[k]}"></span>{_e(k)}' for k in kinds)
     return _svg(width, height, parts, "Messages sent per hour, stacked by kind"), legend
 
 
+def _slots(hours: Mapping[datetime, Counter[str]], d: _Day) -> list[tuple[str, Counter[str]]]:
+    """Each hour of the day from the first message to the last; those before and after, one bar each."""
+    before = sum((c for h, c in hours.items() if h.date() < d.day), Counter[str]())
+    after = sum((c for h, c in hours.items() if h.date() > d.day), Counter[str]())
+    on_day = [h.timestamp() for h in hours if h.date() == d.day]
+    slots = [("earlier", before)] if before else []
+    if on_day:
+        for ts in range(int(min(on_day)), int(max(on_day)) + 1, 3600):
+            hour = datetime.fromtimestamp(ts, d.tz)
+            slots.append((f"{hour:%H:%M}", hours.get(hour, Counter())))
+    return slots + ([("later", after)] if after else [])
+
+
 def _stack(
     counts: Counter[str], kinds: Sequence[str], colour: Mapping[str, str],
-    x: float, bar: float, plot_h: float, high: int, slot: datetime,
+    x: float, bar: float, plot_h: float, high: int, slot: str,
 ) -> list[str]:  # fmt: skip
     parts, base = [], 10 + plot_h
     for kind in kinds:
@@ -688,6 +698,6 @@ def _stack(
             base -= h
             parts.append(
                 f'<rect x="{x + 1:.1f}" y="{base:.1f}" width="{max(bar - 2, 1):.1f}" height="{h:.1f}" '
-                f'fill="{colour[kind]}"><title>{slot:%H:%M} {_e(kind)}: {n}</title></rect>'
+                f'fill="{colour[kind]}"><title>{slot} {_e(kind)}: {n}</title></rect>'
             )
     return parts

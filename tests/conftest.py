@@ -34,6 +34,7 @@ def settings(db_path: Path) -> Settings:
         store={"url": f"sqlite+aiosqlite:///{db_path}"},
         web={"api_key": API_KEY},
         eta={"exploration": 1},
+        sandbox={"path": db_path.with_name("sandbox.db")},
         _env_file=None,
     )
 

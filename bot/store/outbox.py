@@ -180,3 +180,13 @@ async def next_due(conn: AsyncConnection) -> datetime | None:
     query = sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status.in_(waiting))
     found: datetime | None = (await conn.execute(query)).scalar()
     return found
+
+
+async def replies_to(conn: AsyncConnection, inbox_id: int) -> list[str]:
+    """The texts queued in answer to one inbound message, in order."""
+    query = (
+        sa.select(messages.c.body)
+        .where(messages.c.idem_key.like(f"reply:{inbox_id}:%"))
+        .order_by(messages.c.id)
+    )
+    return list((await conn.execute(query)).scalars())

@@ -35,15 +35,22 @@ async def answer_pending(services: Services) -> int:
     return len(waiting)
 
 
-async def sandbox_reply(services: Services, delivery_id: int, text: str, channel: str = "sms") -> int | None:
-    """A simulated recipient answers a delivery's messages, through the same path a real reply takes."""
+async def sandbox_reply(
+    services: Services, delivery: int | str, text: str, channel: str = "sms"
+) -> int | None:
+    """A simulated recipient answers a delivery (id or order id), the way a real reply comes in."""
     async with services.store.read() as conn:
-        delivery = await delivery_store.get(conn, delivery_id)
-        if delivery is None:
-            raise NotFoundError(f"no delivery with id {delivery_id}", field="delivery_id")
-        known = [c for c in await contacts.for_recipient(conn, delivery.recipient_id) if c.channel == channel]
+        found = (
+            await delivery_store.get(conn, delivery)
+            if isinstance(delivery, int)
+            else (await delivery_store.by_order_ids(conn, [delivery])).get(delivery)
+        )
+        if found is None:
+            raise NotFoundError(f"no delivery {delivery!r} (give its id or order id)", field="delivery")
+        delivery_id = found.id
+        known = [c for c in await contacts.for_recipient(conn, found.recipient_id) if c.channel == channel]
     if not known:
-        raise NotFoundError(f"delivery {delivery_id} has no {channel} contact", field="channel")
+        raise NotFoundError(f"delivery {delivery!r} has no {channel} contact", field="channel")
     ref = f"sandbox-in-{uuid.uuid4().hex}"
     raw = {"sandbox": True, "delivery_id": delivery_id}
     return await receive(services, channel, ref, known[0].address, text, raw)

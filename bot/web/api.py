@@ -10,8 +10,8 @@ from bot.domain.deliveries import Status
 from bot.domain.intake import RowError, e164
 from bot.services import Services
 from bot.store import deliveries as delivery_store
-from bot.store import events, fleet, plans
-from bot.usecases import planning, progress
+from bot.store import events, fleet, outbox, plans
+from bot.usecases import inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
@@ -195,3 +195,18 @@ def _plan_out(
     header: plans.PlanHeader, routes: list[plans.RouteView], unassigned: list[plans.UnassignedView]
 ) -> dict[str, Any]:
     return {**asdict(header), "routes": routes, "unassigned": unassigned}
+
+
+@router.post(
+    "/sandbox/replies",
+    response_model=schemas.SandboxReplyOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["sandbox"],
+)
+async def sandbox_reply(services: ServicesDep, body: schemas.SandboxReplyIn) -> Any:
+    """A simulated recipient answers, through the same inbound path real SMS and Telegram replies take."""
+    target: int | str = body.delivery_id if body.delivery_id is not None else str(body.order_id)
+    inbox_id = await inbound.sandbox_reply(services, target, body.text, body.channel)
+    async with services.store.read() as conn:
+        replies = await outbox.replies_to(conn, inbox_id) if inbox_id is not None else []
+    return {"inbox_id": inbox_id, "replies": replies}

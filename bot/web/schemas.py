@@ -1,9 +1,9 @@
 """What the ops API answers with. Field names match the CSV import where they overlap."""
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.domain.deliveries import Status
 from bot.usecases.progress import FailReason, StopEvent
@@ -153,3 +153,22 @@ class PositionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+
+class SandboxReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delivery_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    order_id: str | None = Field(default=None, min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=4096)
+    channel: Literal["sms", "telegram"] = "sms"
+
+    @model_validator(mode="after")
+    def _one_delivery(self) -> Self:
+        if (self.delivery_id is None) == (self.order_id is None):
+            raise ValueError("give exactly one of delivery_id and order_id")
+        return self
+
+
+class SandboxReplyOut(BaseModel):
+    inbox_id: int | None
+    replies: list[str]

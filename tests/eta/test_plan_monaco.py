@@ -29,6 +29,7 @@ async def monaco_api(
     settings = Settings(
         store={"url": f"sqlite+aiosqlite:///{tmp_path / 'monaco.db'}"},
         web={"api_key": API_KEY},
+        sandbox={"path": tmp_path / "sandbox.db"},
         eta={
             "matrix": "osrm",
             "osm_pbf": pbf,

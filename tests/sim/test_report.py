@@ -16,6 +16,7 @@ from sim.report import OSM_CREDIT, Summary, render_table, summarize, write_html
 from tests.conftest import DAY
 
 NEXT = DAY + timedelta(days=1)
+EVE = DAY - timedelta(days=1)
 SCRIPT = "<script>alert(1)</script>"
 
 
@@ -74,13 +75,14 @@ ROWS: list[tuple[sa.Table, list[dict[str, Any]]]] = [
                shift_start=time(8), shift_end=time(18))
         for n, name in [(1, f"Ada {SCRIPT}"), (2, "Bo & Co"), (3, "Cy")]
     ]),
-    (t.recipients, [stamps(id=1, phone="+4915100000001", name="Rosa", locale="en", timezone="Europe/Berlin")]),
+    (t.recipients, [
+        stamps(id=1, phone="+4915100000001", name="Rosa", locale="en", timezone="Europe/Berlin"),
+    ]),
     (t.deliveries, [*(delivery(n) for n in range(1, 8)), delivery(8, NEXT), delivery(9, NEXT)]),
     (t.plans, [
-        {"id": 1, "date": DAY, "version": 1, "active": True, "matrix": "haversine", "cost": 1, "solve_ms": 50,
-         "created_at": at(5)},
-        {"id": 2, "date": NEXT, "version": 1, "active": True, "matrix": "haversine", "cost": 1, "solve_ms": 50,
-         "created_at": at(5)},
+        {"id": n, "date": day, "version": 1, "active": True, "matrix": "haversine", "cost": 1,
+         "solve_ms": 50, "created_at": at(5)}
+        for n, day in [(1, DAY), (2, NEXT)]
     ]),
     (t.routes, [
         {"id": 1, "plan_id": 1, "driver_id": 1, "start_at": at(8), "end_at": at(17), "distance_m": 1,
@@ -105,7 +107,7 @@ ROWS: list[tuple[sa.Table, list[dict[str, Any]]]] = [
         event("delivery.delivered", at(14, 50), 4), event("delivery.failed", at(15, 30), 5, reason="refused"),
         event("delivery.delivered", at(8, 55), 7),
         event("delivery.rescheduled", at(7), 8, **{"from": [at(10).isoformat(), at(11).isoformat()]}),
-        event("delivery.rescheduled", at(7), 9, **{"from": [at(10, day=NEXT).isoformat(), at(11).isoformat()]}),
+        event("delivery.rescheduled", at(7), 9, **{"from": [at(10, day=NEXT).isoformat()]}),
         event("recipient.opted_out", at(12), 3, channel="sms"), event("recipient.opted_out", at(12), 9),
         event("plan.revised", at(9, 20), plan_id=1, revision=1, latency_ms=120, solve_ms=40, told=2),
         event("plan.revised", at(10, 50), plan_id=1, revision=2, solve_ms=300, told=0),
@@ -114,9 +116,9 @@ ROWS: list[tuple[sa.Table, list[dict[str, Any]]]] = [
         event("plan.revised", at(13), plan_id=2, revision=1, latency_ms=5, told=9),
     ]),
     (t.messages, [
-        message(1, "pre-delivery", "sms", "sent", delivery_id=1, sent_at=at(17, day=DAY - timedelta(days=1))),
-        message(2, "pre-delivery", "sms", "sent", delivery_id=2, sent_at=at(17, 1, day=DAY - timedelta(days=1))),
-        message(3, "pre-delivery", "telegram", "sent", delivery_id=3, sent_at=at(17, 2, day=DAY - timedelta(1))),
+        message(1, "pre-delivery", "sms", "sent", delivery_id=1, sent_at=at(17, day=EVE)),
+        message(2, "pre-delivery", "sms", "sent", delivery_id=2, sent_at=at(17, 1, day=EVE)),
+        message(3, "pre-delivery", "telegram", "sent", delivery_id=3, sent_at=at(17, 2, day=EVE)),
         message(4, "delivered", "sms", "sent", delivery_id=1, sent_at=at(9, 31)),
         message(5, "delivered", "telegram", "failed", delivery_id=2),
         message(6, "delay", "sms", "expired", delivery_id=2),
@@ -125,7 +127,8 @@ ROWS: list[tuple[sa.Table, list[dict[str, Any]]]] = [
         message(9, "pre-delivery", "sms", "sent", delivery_id=9, sent_at=at(17)),
     ]),
     (t.escalations, [
-        escalation("failed", 5, at(15, 31)), escalation("low_rating", 3, at(16)), escalation("late", 2, at(10)),
+        escalation("failed", 5, at(15, 31)), escalation("low_rating", 3, at(16)),
+        escalation("late", 2, at(10)),
         escalation("not_understood", None, at(12)), escalation("not_understood", None, at(12, day=NEXT)),
         escalation("failed", 9, at(12)),
     ]),
@@ -205,7 +208,7 @@ def test_html_report(summary: Summary, day_db: Path, tmp_path: Path) -> None:
     assert "Ada &lt;script&gt;alert(1)&lt;/script&gt; (V1)" in page
     assert "Bo &amp; Co (V2)" in page
     assert "<script" not in page
-    for expected in ("66.7%", "60.0%", "+20.0 min", "120 / 900 ms", OSM_CREDIT):
+    for expected in ("66.7%", "60.0%", "+10.0 min", "+50.0 min", "120 / 900 ms", OSM_CREDIT):
         assert expected in page
 
 
@@ -218,6 +221,7 @@ def test_html_charts(summary: Summary, day_db: Path, tmp_path: Path) -> None:
     assert timeline.count("<polygon") == 2
     assert "A-4 · failed 10:10 · promised 10:00–11:00" in timeline
     assert "A-2 · delivered 12:40 · promised 12:00–13:00" in timeline
-    assert "Sun 18:00" in hourly
-    assert "<title>18:00 pre-delivery: 3</title>" in hourly
+    assert "<title>earlier pre-delivery: 3</title>" in hourly  # sent the evening before
+    assert "<title>08:00 driver-route: 1</title>" in hourly
+    assert "<title>10:00 delivered: 1</title>" in hourly
     assert OSM_CREDIT not in page

@@ -5,6 +5,7 @@ Example: DOORSTEP_TEST_POSTGRES_URL=postgresql+asyncpg://u:pw@127.0.0.1/doorstep
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,10 +35,16 @@ async def _reset(url: str) -> None:
 
 
 @pytest.fixture
-async def pg_api(clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+async def pg_api(clock: ManualClock, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     assert URL
     await _reset(URL)
-    settings = Settings(store={"url": URL}, web={"api_key": API_KEY}, eta={"exploration": 1}, _env_file=None)
+    settings = Settings(
+        store={"url": URL},
+        web={"api_key": API_KEY},
+        eta={"exploration": 1},
+        sandbox={"path": tmp_path / "sandbox.db"},
+        _env_file=None,
+    )
     app = await build_app(settings, clock)
     transport = httpx.ASGITransport(app=app.web)
     async with httpx.AsyncClient(
