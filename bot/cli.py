@@ -1,10 +1,11 @@
 """The `doorstep` command: serve, import, plan, routes."""
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.logs import setup_logging
@@ -107,9 +110,15 @@ def import_file(
 
     async def work(services: Services) -> ImportReport:
         return await import_deliveries(
-            services.store, services.clock, services.settings.day, day_file.rows,
-            fleet_in=day_file.fleet, skip_invalid=skip_invalid, actor="cli", label=row_labeller(file),
-        )  # fmt: skip
+            services.store,
+            services.clock,
+            services.settings.day,
+            day_file.rows,
+            fleet_in=day_file.fleet,
+            skip_invalid=skip_invalid,
+            actor="cli",
+            label=row_labeller(file),
+        )
 
     report = _run(work)
     for rejected in report.rejected:
@@ -125,6 +134,58 @@ def import_file(
         out.print(f"{counts}; {len(report.rejected)} rejected, written to {target}", highlight=False)
     else:
         out.print(counts, highlight=False)
+
+
+@cli.command()
+def demo(
+    deliveries: Annotated[int, typer.Option(min=1, max=2000, help="deliveries in the day")] = 120,
+    drivers: Annotated[int, typer.Option(min=1, max=100, help="drivers (vans)")] = 4,
+    seed: Annotated[int, typer.Option(help="same seed, same day")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", help="where the day's files go (replaced)")] = Path(
+        "demo-output"
+    ),
+    roads: Annotated[
+        Path | None,
+        typer.Option(help="an .osm.pbf for real streets (default: the Monaco extract, if present)"),
+    ] = None,
+) -> None:
+    """Simulate a whole delivery day on a virtual clock, then print its summary and write a report."""
+    from sim.demo import DemoOptions, run_demo  # noqa: PLC0415 - the simulation loads only for this command
+    from sim.report import render_table  # noqa: PLC0415
+
+    pbf = roads or _monaco_extract()
+    for name in (
+        "doorstep.db",
+        "doorstep.db-wal",
+        "doorstep.db-shm",
+        "sandbox.db",
+        "sandbox.db-wal",
+        "sandbox.db-shm",
+        "report.html",
+    ):
+        (out_dir / name).unlink(missing_ok=True)
+    day = SystemClock().now().date() + timedelta(days=1)
+    options = DemoOptions(out_dir, day, deliveries, drivers, seed, pbf)
+    streets = f"real streets of {pbf.name} (OSRM)" if pbf else "straight-line travel times"
+    err.print(f"Simulating {deliveries} deliveries and {drivers} drivers on {day:%a %d %b %Y}, {streets}.")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("preparing", total=1.0)
+        result = asyncio.run(
+            run_demo(options, lambda share, what: bar.update(task, completed=share, description=what))
+        )
+    out.print(render_table(result.summary))
+    if pbf:
+        out.print(OSM_CREDIT)
+    out.print(f"Report: {result.report_path.resolve()}", highlight=False)
+    url = f"sqlite+aiosqlite:///{result.db_path.resolve()}"
+    out.print(f"Look around: DOORSTEP_STORE__URL={url} ./dev doorstep serve", highlight=False, soft_wrap=True)
+
+
+def _monaco_extract() -> Path | None:
+    configured = os.environ.get("DOORSTEP_SHARED_DATA")
+    base = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "data"
+    found = base / "osm" / "monaco.osm.pbf"
+    return found if found.is_file() else None
 
 
 @cli.command()
@@ -244,10 +305,15 @@ def _route_table(view: plans.RouteView) -> Table:
     for s in view.stops:
         zone = ZoneInfo(s.timezone)
         table.add_row(
-            str(s.sequence), s.order_id, s.name, s.address, _hm(s.planned_arrival, zone),
+            str(s.sequence),
+            s.order_id,
+            s.name,
+            s.address,
+            _hm(s.planned_arrival, zone),
             f"{_hm(s.promised_start, zone)}-{_hm(s.promised_end, zone)}",
-            f"{_hm(s.window_start, zone)}-{_hm(s.window_end, zone)}", s.status,
-        )  # fmt: skip
+            f"{_hm(s.window_start, zone)}-{_hm(s.window_end, zone)}",
+            s.status,
+        )
     return table
 
 

@@ -67,6 +67,11 @@ class EmbeddedOsrmMatrix:
 
 def graph_path(pbf: Path, cache_dir: Path) -> Path:
     """Where the graph of this pbf lives: keyed by its name, size and mtime and by the OSRM version."""
+    if ".osrm" in str(cache_dir.resolve()):
+        # OSRM finds its files by cutting the path at the first ".osrm", wherever it is.
+        raise MatrixError(
+            f"OSRM cannot keep a graph under {cache_dir} ('.osrm' in its path): use another folder"
+        )
     stat = pbf.stat()
     stem = pbf.name.removesuffix(".pbf").removesuffix(".osm")
     return cache_dir / f"{stem}-{stat.st_size}-{stat.st_mtime_ns}-osrm{OSRM_VERSION}" / GRAPH_NAME
@@ -88,6 +93,7 @@ def load_engine(pbf: Path, cache_dir: Path) -> Any:
 
 def build_graph(pbf: Path, target: Path) -> None:
     """Extract and contract ``pbf`` into the folder ``target``, which appears complete or not at all."""
+    target = target.resolve()  # the tools run inside the work folder: relative paths would nest
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:

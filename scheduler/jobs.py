@@ -10,7 +10,8 @@ from bot.notify.render import RouteStop
 from bot.services import Services
 from bot.store import contacts, outbox
 from bot.store.outbox import NewMessage
-from bot.usecases.day import Day, load_day
+from bot.store.plans import RouteView
+from bot.usecases.day import ON_BOARD, Day, load_day
 from eta.windows import promised_window
 from scheduler.due import Due, StopFacts, due
 
@@ -28,31 +29,50 @@ async def fill_outbox(services: Services) -> int:
 
 
 async def _fill_day(conn: AsyncConnection, services: Services, day: Day, now: datetime) -> int:
+    wanted = [item for route in day.routes.values() for item in _due_on(day, route, now, services)]
+    wanted += [item for route in day.routes.values() for item in _route_due(day, route.driver_id, now)]
+    known = await outbox.known_keys(conn, [item.key for item in wanted])
     new: list[NewMessage] = []
-    for route in day.routes.values():
-        remaining = day.remaining(route)
-        started = any(s not in remaining for s in route.stops) or any(
-            day.deliveries[s.delivery_id].status.value in {"out_for_delivery", "arrived"} for s in route.stops
+    for item in (i for i in wanted if i.key not in known):
+        message = (
+            _route_message(services.composer, day, item, now)
+            if item.kind is Kind.DRIVER_ROUTE
+            else await _recipient_message(conn, services.composer, day, item, now)
         )
-        for position, stop in enumerate(remaining):
-            delivery = day.deliveries[stop.delivery_id]
-            promise = day.promises.get(delivery.id)
-            facts = StopFacts(
-                delivery.id,
-                day.plan.date,
-                delivery.timezone,
-                delivery.status,
-                (promise.start, promise.end) if promise else None,
-                stop.planned_arrival,
-                position if started else None,
-                day.plan.created_at,
-            )
-            for item in due(facts, now, services.settings.messages):
-                message = await _recipient_message(conn, services.composer, day, item, now)
-                if message is not None:
-                    new.append(message)
-        new += _route_message(services.composer, day, route.driver_id, now)
+        if message is not None:
+            new.append(message)
     return await outbox.enqueue(conn, new, now)
+
+
+def _due_on(day: Day, route: RouteView, now: datetime, services: Services) -> list[Due]:
+    remaining = day.remaining(route)
+    started = len(remaining) < len(route.stops) or any(
+        day.deliveries[s.delivery_id].status in ON_BOARD for s in route.stops
+    )
+    found: list[Due] = []
+    for position, stop in enumerate(remaining):
+        delivery = day.deliveries[stop.delivery_id]
+        promise = day.promises.get(delivery.id)
+        facts = StopFacts(
+            delivery.id,
+            day.plan.date,
+            delivery.timezone,
+            delivery.status,
+            (promise.start, promise.end) if promise else None,
+            stop.planned_arrival,
+            position if started else None,
+            day.plan.created_at,
+        )
+        found += due(facts, now, services.settings.messages)
+    return found
+
+
+def _route_due(day: Day, driver_id: int, now: datetime) -> list[Due]:
+    """Each driver gets the day's route once per plan version, from the evening before."""
+    route = day.routes[driver_id]
+    if not day.remaining(route) or now < route.start_at - timedelta(hours=14):
+        return []
+    return [Due(Kind.DRIVER_ROUTE, f"route:{day.plan.id}:{driver_id}", now, None)]
 
 
 async def _recipient_message(
@@ -98,13 +118,10 @@ def _fields(
     return {"minutes": minutes, "stops_away": ahead, "time": composer.clock(to, stop.planned_arrival)}
 
 
-def _route_message(composer: Composer, day: Day, driver_id: int, now: datetime) -> list[NewMessage]:
-    """Each driver gets the day's route once per plan version, from the evening before."""
+def _route_message(composer: Composer, day: Day, item: Due, now: datetime) -> NewMessage:
+    driver_id = int(item.key.rsplit(":", 1)[1])
     person = day.drivers[driver_id]
     to = driver(person, day.depots[person.depot_id].timezone)
-    route = day.routes[driver_id]
-    if not route.stops or now < route.start_at - timedelta(hours=14):
-        return []
     stops = [
         RouteStop(
             seq=s.sequence,
@@ -114,17 +131,9 @@ def _route_message(composer: Composer, day: Day, driver_id: int, now: datetime) 
             instructions=day.deliveries[s.delivery_id].safe_drop or "",
             access_code=day.deliveries[s.delivery_id].access_code or "",
         )
-        for s in day.remaining(route)
+        for s in day.remaining(day.routes[driver_id])
     ]
-    if not stops:
-        return []
-    return [
-        composer.message(
-            to,
-            Kind.DRIVER_ROUTE,
-            {"day": composer.day(to, day.plan.date), "stops": stops},
-            key=f"route:{day.plan.id}:{driver_id}",
-            order_id=f"R{day.plan.id}-{driver_id}",
-            due_at=now,
-        )
-    ]
+    fields = {"day": composer.day(to, day.plan.date), "stops": stops}
+    return composer.message(
+        to, Kind.DRIVER_ROUTE, fields, key=item.key, order_id=f"R{day.plan.id}-{driver_id}", due_at=now
+    )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.markup import escape
 from rich.table import Table
 
 OSM_CREDIT = "© OpenStreetMap contributors"
@@ -392,11 +393,11 @@ def render_table(summary: Summary) -> Table:
     for section, rows in figures(summary):
         table.add_row(f"[bold]{section}[/bold]", "")
         for label, value in rows:
-            table.add_row(f"  {label}", value)
+            table.add_row(f"  {escape(label)}", escape(value))
         table.add_section()
     table.add_row("[bold]Messages by kind · channel[/bold]", "")
     for kind, channel, total, statuses in _message_rows(summary):
-        table.add_row(f"  {kind} · {channel}", f"{total} ({statuses})")
+        table.add_row(f"  {escape(kind)} · {escape(channel)}", escape(f"{total} ({statuses})"))
     return table
 
 

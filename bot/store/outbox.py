@@ -190,3 +190,12 @@ async def replies_to(conn: AsyncConnection, inbox_id: int) -> list[str]:
         .order_by(messages.c.id)
     )
     return list((await conn.execute(query)).scalars())
+
+
+async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox already (so nothing is rendered twice)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        query = sa.select(messages.c.idem_key).where(messages.c.idem_key.in_(keys[start : start + 500]))
+        found.update((await conn.execute(query)).scalars())
+    return found

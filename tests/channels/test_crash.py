@@ -48,8 +48,14 @@ def doorstep(folder: Path, *args: str, reconcile: bool) -> subprocess.Popen[byte
 
 
 def provider_copies(folder: Path) -> Counter[int]:
+    """What the sandbox provider holds; empty until the dispatcher has created its file and table."""
+    if not (folder / "sandbox.db").exists():
+        return Counter()
     with sqlite3.connect(folder / "sandbox.db") as conn:
-        return Counter(row[0] for row in conn.execute("select message_id from sent"))
+        try:
+            return Counter(row[0] for row in conn.execute("select message_id from sent"))
+        except sqlite3.OperationalError:  # the file exists but its table is not there yet
+            return Counter()
 
 
 def outbox_states(folder: Path) -> Counter[str]:
@@ -69,12 +75,14 @@ def kill_mid_batch(folder: Path, *, reconcile: bool) -> int:
     """Start a dispatcher, SIGKILL it once the provider has some of the messages; return how many it had."""
     worker = doorstep(folder, "dispatch", reconcile=reconcile)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(0.02)
-        if (folder / "sandbox.db").exists() and sum(provider_copies(folder).values()) >= 130:
-            break
-    worker.send_signal(signal.SIGKILL)
-    worker.communicate()
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            if sum(provider_copies(folder).values()) >= 130:
+                break
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.communicate()
     return sum(provider_copies(folder).values())
 
 

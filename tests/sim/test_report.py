@@ -224,4 +224,5 @@ def test_html_charts(summary: Summary, day_db: Path, tmp_path: Path) -> None:
     assert "<title>earlier pre-delivery: 3</title>" in hourly  # sent the evening before
     assert "<title>08:00 driver-route: 1</title>" in hourly
     assert "<title>10:00 delivered: 1</title>" in hourly
+    assert "driver-notes" not in hourly  # to a van that is not on the day's routes
     assert OSM_CREDIT not in page
