@@ -57,6 +57,9 @@ class EtaSettings(BaseModel):
     window_align_minutes: int = Field(default=15, ge=1, le=60)
     exploration: int = Field(default=5, ge=1, le=5)
     threads: int = Field(default=2, ge=1, le=64)
+    # New deliveries on a planned day are taken in by one re-plan once they stop coming (debounce).
+    replan_quiet_seconds: int = Field(default=20, ge=0, le=3600)
+    replan_max_wait_seconds: int = Field(default=120, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from eta.matrix import Matrix
-from eta.model import JobSpec, VehicleSpec
+from eta.model import AT_DEPOT, JobSpec, VehicleSpec
 from eta.problem import Indexed
 
 
@@ -17,7 +17,10 @@ def reason(job: JobSpec, index: int, problem: Indexed, matrix: Matrix) -> str:
         return f"size {job.size} is larger than the largest vehicle capacity ({biggest})"
     skilled = [(van, s, e) for van, s, e in vans if job.skills <= van.skills and job.size <= van.capacity]
     if not skilled:
-        return f"needs skills {', '.join(sorted(job.skills))}; no vehicle that can carry it has them"
+        if AT_DEPOT in job.skills and all(AT_DEPOT not in van.skills for van, _, _ in vans):
+            return "it is still at the depot and every van has left (send one back or move it to another day)"
+        named = sorted(skill for skill in job.skills if not skill.startswith("eta:"))
+        return f"needs skills {', '.join(named)}; no vehicle that can carry it has them"
     if not any(_reachable(job, index, van, s, e, matrix) for van, s, e in skilled):
         return (
             f"its window {job.window_start:%H:%M}-{job.window_end:%H:%M} UTC cannot be reached and left "

@@ -6,6 +6,10 @@ from datetime import datetime
 
 from eta.geo import LatLon
 
+# Skills eta adds itself (names start with "eta:"): a parcel still at the depot can only go with a van
+# that has not left it yet.
+AT_DEPOT = "eta:at-depot"
+
 
 @dataclass(frozen=True, slots=True)
 class VehicleSpec:

@@ -10,7 +10,11 @@ from eta.replan import replan
 
 
 def with_window(state: DayState, job: JobSpec, window: Window) -> DayState:
-    """The day as if `job` had asked for `window` (its old promise no longer holds)."""
+    """The day as if `job` had asked for `window` (its old promise no longer holds).
+
+    When the day already holds the job, its version there (with the skills the day gave it) is moved.
+    """
+    job = next((j for j in state.jobs if j.id == job.id), job)
     moved = replace(job, window_start=window[0], window_end=window[1])
     jobs = tuple(moved if j.id == job.id else j for j in state.jobs)
     if all(j.id != job.id for j in state.jobs):

@@ -1,4 +1,4 @@
-"""The scheduler's jobs: plain async functions of (services, now) that fill the outbox."""
+"""The scheduler's jobs: plain async functions of services (and its clock) that keep the day moving."""
 
 from datetime import datetime, timedelta
 
@@ -12,8 +12,19 @@ from bot.store import contacts, outbox
 from bot.store.outbox import NewMessage
 from bot.store.plans import RouteView
 from bot.usecases.day import ON_BOARD, Day, load_day
+from bot.usecases.pending import take_in_pending
 from eta.windows import promised_window
 from scheduler.due import Due, StopFacts, due
+
+DAYS = (-1, 0, 1)  # yesterday's to tomorrow's plans: a delivery day is local, the clock is UTC
+
+
+async def tick(services: Services) -> int:
+    """One scheduler tick: new deliveries onto the plan (when their burst has settled), then the outbox."""
+    today = services.clock.now().date()
+    for offset in DAYS:
+        await take_in_pending(services, today + timedelta(days=offset))
+    return await fill_outbox(services)
 
 
 async def fill_outbox(services: Services) -> int:
@@ -21,7 +32,7 @@ async def fill_outbox(services: Services) -> int:
     now = services.clock.now()
     queued = 0
     async with services.store.tx() as conn:
-        for day_offset in (-1, 0, 1):
+        for day_offset in DAYS:
             day = await load_day(conn, now.date() + timedelta(days=day_offset))
             if day is not None:
                 queued += await _fill_day(conn, services, day, now)

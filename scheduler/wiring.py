@@ -8,9 +8,9 @@ database again, and a restart loses nothing.
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
-from scheduler.jobs import fill_outbox
+from scheduler.jobs import tick
 
-TICK_JOB = "fill-outbox"
+TICK_JOB = "tick"
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
@@ -19,7 +19,7 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
     scheduler.add_job(
-        fill_outbox,
+        tick,
         "interval",
         seconds=services.settings.scheduler.tick_seconds,
         args=[services],

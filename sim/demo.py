@@ -26,7 +26,7 @@ from bot.usecases.inbound import sandbox_reply
 from bot.usecases.intake import import_deliveries
 from bot.usecases.planning import plan_date
 from eta.geo import LatLon
-from scheduler.jobs import fill_outbox
+from scheduler.jobs import tick
 from sim import report
 from sim.people import Person, Recipients, Van, habits
 from sim.sample import BERLIN, City, sample_day
@@ -168,7 +168,7 @@ class Day:
         return EVENING_TICK if local.date() < self.options.day else TICK
 
     async def _tick(self) -> None:
-        await fill_outbox(self.services)
+        await tick(self.services)
         await self.services.dispatcher().drain()
         fresh = self.services.sandbox.sent()[self.seen :]
         self.seen += len(fresh)

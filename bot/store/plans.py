@@ -244,3 +244,41 @@ async def planned_for_driver(conn: AsyncConnection, plan_id: int, driver_id: int
         .order_by(stops.c.sequence)
     )
     return list((await conn.execute(query)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Deliveries of a planned day that are on no route yet (new, re-imported, moved in from another day)."""
+
+    delivery_ids: tuple[int, ...]
+    first_change: datetime
+    last_change: datetime
+
+
+async def pending(conn: AsyncConnection, plan_id: int) -> Pending | None:
+    """What changed since the plan last took its new deliveries in (or since it was made)."""
+    plan = plans.alias("p")
+    on_a_route = (
+        sa.select(stops.c.delivery_id)
+        .join(routes, routes.c.id == stops.c.route_id)
+        .where(routes.c.plan_id == plan_id)
+    )
+    since = sa.func.coalesce(plan.c.pending_checked_at, plan.c.created_at)
+    query = (
+        sa.select(deliveries.c.id, deliveries.c.updated_at)
+        .join(plan, plan.c.date == deliveries.c.date)
+        .where(plan.c.id == plan_id)
+        .where(deliveries.c.status.in_([Status.CREATED.value, Status.RESCHEDULED.value]))
+        .where(deliveries.c.updated_at > since)
+        .where(deliveries.c.id.not_in(on_a_route))
+        .order_by(deliveries.c.id)
+    )
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None
+    changes = [row.updated_at for row in rows]
+    return Pending(tuple(row.id for row in rows), min(changes), max(changes))
+
+
+async def mark_pending_checked(conn: AsyncConnection, plan_id: int, at: datetime) -> None:
+    await conn.execute(plans.update().where(plans.c.id == plan_id).values(pending_checked_at=at))

@@ -143,6 +143,7 @@ plans = sa.Table(
     sa.Column("solve_ms", sa.Integer, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),  # incremental re-plans since
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("pending_checked_at", UtcDateTime),  # when new deliveries of the day were last taken in
     sa.UniqueConstraint("date", "version", name="uq_plans_date_version"),
 )
 

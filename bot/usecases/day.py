@@ -14,7 +14,7 @@ from bot.store.plans import PlanHeader, RouteView, StopView
 from bot.store.promises import Promise
 from bot.usecases.specs import job_spec, vehicle_spec
 from eta.geo import LatLon
-from eta.model import DayState, JobSpec, VanState
+from eta.model import AT_DEPOT, DayState, JobSpec, VanState
 
 FINISHED = frozenset({Status.DELIVERED, Status.FAILED, Status.CANCELLED})
 ON_BOARD = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
@@ -68,19 +68,30 @@ def day_state(day: Day, now: datetime, changed: Mapping[int, JobSpec] | None = N
         on_routes.update(left)
         spec = vehicle_spec(driver, day.depots[driver.depot_id], day.plan.date)
         loaded = frozenset(d for d in left if day.deliveries[d].status in ON_BOARD)
-        vans.append(
-            VanState(replace(spec, start=where_now(day, driver, route, spec.start)), tuple(left), loaded)
-        )
+        skills = spec.skills if departed(day, route) else spec.skills | {AT_DEPOT}
+        here = where_now(day, driver, route, spec.start)
+        vans.append(VanState(replace(spec, start=here, skills=skills), tuple(left), loaded))
     todo = on_routes | {d for d in changed if d not in on_routes}
-    jobs = tuple(changed.get(d) or job_spec(day.deliveries[d]) for d in sorted(todo))
+    on_board = {d for van in vans for d in van.loaded}
+    jobs = tuple(_needs_depot(changed.get(d) or job_spec(day.deliveries[d]), on_board) for d in sorted(todo))
     promised = {d: (p.start, p.end) for d, p in day.promises.items() if d in todo and d not in changed}
     return DayState(tuple(vans), jobs, promised)
 
 
+def departed(day: Day, route: RouteView | None) -> bool:
+    """Whether the van has left the depot: a stop of its route is on board or done."""
+    return route is not None and any(
+        day.deliveries[s.delivery_id].status in FINISHED | ON_BOARD for s in route.stops
+    )
+
+
+def _needs_depot(job: JobSpec, on_board: set[int]) -> JobSpec:
+    return job if job.id in on_board else replace(job, skills=job.skills | {AT_DEPOT})
+
+
 def where_now(day: Day, driver: Driver, route: RouteView | None, home: LatLon) -> LatLon:
     """Once the van has left: its reported position, else its last finished stop. Before: where it starts."""
-    statuses = [day.deliveries[s.delivery_id].status for s in route.stops] if route else []
-    if not any(status in FINISHED | ON_BOARD for status in statuses):
+    if not departed(day, route):
         return home
     if driver.position_lat is not None and driver.position_lon is not None:
         return LatLon(driver.position_lat, driver.position_lon)

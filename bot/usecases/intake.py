@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import DaySettings
 from bot.domain.deliveries import PLANNABLE, Delivery, Status
 from bot.domain.intake import DeliveryInput, FieldError, IntakeContext, RowError, row_label, validate_batch
-from bot.store import contacts, events, fleet
+from bot.store import contacts, events, fleet, plans
 from bot.store import deliveries as delivery_store
 from bot.store.db import Store
 from bot.usecases.fleet import FleetIn, upsert_fleet
@@ -124,6 +124,7 @@ async def _write(
     for phone, recipient_id in recipient_ids.items():
         await contacts.ensure(conn, recipient_id, "sms", phone, now)
     log: list[dict[str, Any]] = []
+    off_plan: list[Delivery] = []
     for _, item in good:
         depot_id = ctx.depots[item.depot].id if item.depot else None
         values = delivery_store.delivery_values(item, depot_id)
@@ -139,12 +140,22 @@ async def _write(
             continue
         if current.status is Status.PLANNED and set(changed) & set(delivery_store.PLAN_FIELDS):
             values["status"] = Status.CREATED.value  # its planned stop no longer fits: plan again
+            off_plan.append(current)
         await delivery_store.update(
             conn, current.id, {**values, "recipient_id": recipient_ids[item.phone]}, now
         )
         log.append(_event(now, "delivery.updated", current.id, actor, {"changed": changed}))
         report.updated += 1
     await events.append_many(conn, log)
+    await _off_plan(conn, off_plan)
+
+
+async def _off_plan(conn: AsyncConnection, changed: list[Delivery]) -> None:
+    """Take re-imported deliveries off their old stops; the scheduler's next re-plan places them again."""
+    for day in {d.date for d in changed}:
+        header = await plans.active(conn, day)
+        if header is not None:
+            await plans.remove_stops(conn, header.id, [d.id for d in changed if d.date == day])
 
 
 def _event(at: Any, kind: str, delivery_id: int, actor: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -105,7 +105,10 @@ async def cancel_delivery(services: Services, delivery_id: int, *, reason: str, 
         )
         header = await plans.active(conn, delivery.date)
         if header is not None:
+            driver_id = await plans.driver_of(conn, header.id, delivery_id)
             await plans.remove_stops(conn, header.id, [delivery_id])
+            if driver_id is not None:  # the rest of that route comes earlier now
+                await refresh_route(conn, services, delivery.date, driver_id, now, trigger="cancelled")
     return Status.CANCELLED
 
 

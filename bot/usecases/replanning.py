@@ -109,7 +109,7 @@ def _stops(
             start, end = promised_window(
                 stop.arrival, (delivery.window_start, delivery.window_end), width, align
             )
-            reason = "rescheduled" if stop.job_id in changed else ("replanned" if promise is None else "late")
+            reason = "planned" if promise is None else ("rescheduled" if stop.job_id in changed else "late")
             promise = Promise(stop.job_id, (promise.version if promise else 0) + 1, start, end, reason)
             revision.promises[stop.job_id] = promise
         kept.append(NewStop(stop.job_id, n, stop.arrival, promise.start, promise.end))

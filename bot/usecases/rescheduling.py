@@ -91,7 +91,9 @@ def local_date(slot: Slot, delivery: Delivery) -> date:
 
 
 async def _honoured(day: Day, delivery: Delivery, slot: Slot, now: datetime, matrix: MatrixProvider) -> bool:
-    result = await slots.trial(day_state(day, now), job_spec(delivery), (slot.start, slot.end), matrix, now)
+    job = job_spec(delivery)
+    window: Window = (slot.start, slot.end)
+    result = await slots.trial(day_state(day, now, {delivery.id: job}), job, window, matrix, now)
     return slots.honours(result, delivery.id)
 
 
@@ -126,7 +128,8 @@ async def _same_day(
 ) -> Promise | None:
     started = perf_counter()
     window: Window = (slot.start, slot.end)
-    result = await slots.trial(day_state(day, now), job_spec(delivery), window, matrix, now)
+    job = job_spec(delivery)
+    result = await slots.trial(day_state(day, now, {delivery.id: job}), job, window, matrix, now)
     if not slots.honours(result, delivery.id):
         return None
     await delivery_store.update(conn, delivery.id, {"window_start": slot.start, "window_end": slot.end}, now)
