@@ -16,7 +16,11 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO", "HILFE"})
 
-_CONFIRM = re.compile(r"^(yes|y|ok|okay|ja|passt|confirm|confirmed|bestätigen|bestätigt|👍)[.!]*$", re.I)
+_CONFIRM = re.compile(
+    r"^(yes|y|ok|okay|ja|passt|confirm|confirmed|bestätigen|bestätigt|👍)"
+    r"([ ,!.]+(thanks|thank you|thx|danke|danke schön|great|super|perfect|perfekt|👍))?[.! ]*$",
+    re.I,
+)
 _CHANGE = re.compile(
     r"^(change|reschedule|other time|another time|ändern|andere zeit|verschieben)[.!]*$", re.I
 )
@@ -27,6 +31,8 @@ _NOT_RECEIVED = re.compile(
 )
 _SAFE = re.compile(r"^(safe|ablage|leave)\s*[:\-]?\s*(?P<text>.+)$", re.I | re.S)
 _CODE = re.compile(r"^(code|tor|gate|türcode)\s*[:\-]?\s*(?P<code>[0-9A-Za-z#*]{2,12})$", re.I)
+# In a safe-drop reply, these make it the recipient's standing preference (every delivery, not just this one).
+_ALWAYS = re.compile(r"[,;]?\s*\b(always|every ?time|from now on|immer|jedes ?mal|künftig)\b[.!]*", re.I)
 _PRESETS: tuple[tuple[SafeDropPlace, re.Pattern[str]], ...] = (
     (SafeDropPlace.FRONT_DOOR, re.compile(r"front door|haustür|vordertür|eingangstür", re.I)),
     (SafeDropPlace.BACK_DOOR, re.compile(r"back door|hintertür|rear door", re.I)),
@@ -80,8 +86,13 @@ def _keywords(body: str) -> Intent | None:
 
 
 def safe_drop(text: str) -> intents.SafeDrop:
-    """A preset when the words name one, the rest kept as the detail (a neighbour's name or number)."""
+    """A preset when the words name one, the rest kept as the detail (a neighbour's name or number).
+
+    "always" (immer, from now on...) makes it the standing preference and is not part of the detail.
+    """
+    standing = bool(_ALWAYS.search(text))
+    detail = _ALWAYS.sub("", text).strip(" ,;.") if standing else text
     for place, pattern in _PRESETS:
-        if pattern.search(text):
-            return intents.SafeDrop(place, text)
-    return intents.SafeDrop(SafeDropPlace.OTHER, text)
+        if pattern.search(detail):
+            return intents.SafeDrop(place, detail, standing=standing)
+    return intents.SafeDrop(SafeDropPlace.OTHER, detail, standing=standing)

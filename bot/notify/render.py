@@ -73,6 +73,7 @@ class ChangedStop(TypedDict):
     address: str
     window: str
     instructions: str
+    access_code: str  # the driver's own chat is their stop card: the code is shown there, nowhere else
     changed: Sequence[StopChange]
 
 

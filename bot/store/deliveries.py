@@ -146,8 +146,10 @@ async def upsert_recipients(
 
 
 async def insert(conn: AsyncConnection, values: Mapping[str, Any], recipient_id: int, now: datetime) -> int:
+    """A new delivery; it starts with the recipient's standing safe-drop place, if they gave one."""
+    standing = sa.select(recipients.c.safe_drop).where(recipients.c.id == recipient_id).scalar_subquery()
     statement = deliveries.insert().values(
-        **values,
+        **{"safe_drop": standing, **values},
         recipient_id=recipient_id,
         status=Status.CREATED.value,
         tracking_token=new_tracking_token(),

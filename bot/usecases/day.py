@@ -34,6 +34,10 @@ class Day:
     def remaining(self, route: RouteView) -> list[StopView]:
         return [s for s in route.stops if self.deliveries[s.delivery_id].status not in FINISHED]
 
+    def done(self, route: RouteView) -> list[StopView]:
+        """The route's finished stops, in order (those not in `remaining`)."""
+        return [s for s in route.stops if self.deliveries[s.delivery_id].status in FINISHED]
+
     def route_of(self, delivery_id: int) -> RouteView | None:
         return self._where.get(delivery_id, (None, None))[0]
 

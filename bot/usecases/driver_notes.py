@@ -19,6 +19,8 @@ async def stop_changed(
     change: StopChange,
     instructions: str,
     now: datetime,
+    *,
+    access_code: str = "",
 ) -> bool:
     """Queue a driver note for this stop if it is on a route of the active plan; False if it is not."""
     header = await plans.active(conn, delivery.date)
@@ -37,6 +39,7 @@ async def stop_changed(
         address=delivery.address,
         window=services.composer.window(to, stop.promised_start, stop.promised_end),
         instructions=instructions,
+        access_code=access_code or delivery.access_code or "",
         changed=[change],
     )
     message = services.composer.message(

@@ -95,7 +95,7 @@ def _stops(
 ) -> list[NewStop]:
     """The route's finished stops as they were, then the new order with arrivals and kept or new promises."""
     old = day.routes.get(route.vehicle_id)
-    done = [s for s in old.stops if s not in day.remaining(old)] if old else []
+    done = day.done(old) if old else []
     kept = [
         NewStop(s.delivery_id, n, s.planned_arrival, s.promised_start, s.promised_end)
         for n, s in enumerate(done, 1)
@@ -118,7 +118,7 @@ def _stops(
 
 def _new_route(day: Day, route: PlannedRoute, new_stops: Sequence[NewStop]) -> NewRoute:
     old = day.routes.get(route.vehicle_id)
-    start = old.start_at if old and any(s not in day.remaining(old) for s in old.stops) else route.start_at
+    start = old.start_at if old and day.done(old) else route.start_at
     return NewRoute(route.vehicle_id, start, route.end_at, route.distance_m, route.duration_s, new_stops)
 
 
@@ -132,7 +132,8 @@ def _changed_stops(
 ) -> list[ChangedStop]:
     """The stops a driver must hear about: new, gone, moved in the order, or with another window."""
     before = {s.delivery_id: s for s in (day.remaining(old) if old else [])}
-    after = {s.delivery_id: s for s in new if s.delivery_id not in _done_ids(day, old)}
+    done = _done_ids(day, old)
+    after = {s.delivery_id: s for s in new if s.delivery_id not in done}
     order_before = [d for d in before if d in after]
     order_after = [d for d in after if d in before]
     to = _driver_to(day, driver_id)
@@ -158,7 +159,7 @@ def _changed_stops(
 
 
 def _done_ids(day: Day, route: RouteView | None) -> set[int]:
-    return {s.delivery_id for s in route.stops if s not in day.remaining(route)} if route else set()
+    return {s.delivery_id for s in day.done(route)} if route else set()
 
 
 def _changed(
@@ -178,6 +179,7 @@ def _changed(
         address=delivery.address,
         window=window,
         instructions=delivery.safe_drop or "",
+        access_code=delivery.access_code or "",
         changed=marks,
     )
 

@@ -281,7 +281,9 @@ async def access_code(turn: Turn, intent: intents.AccessCode) -> list[Reply]:
         return _refused(turn, why)
     await delivery_store.update(turn.conn, turn.delivery.id, {"access_code": intent.code}, turn.now)
     await _log(turn, "delivery.access_code")  # the code itself is never logged
-    await _driver_note(turn, "access_code", instructions=turn.delivery.safe_drop or "")
+    await _driver_note(
+        turn, "access_code", instructions=turn.delivery.safe_drop or "", access_code=intent.code
+    )
     return [Reply(Kind.ACCESS_CODE_SAVED, {"masked_code": mask(intent.code)})]
 
 
@@ -290,8 +292,10 @@ def mask(code: str) -> str:
     return "*" * max(len(code) - 2, 1) + code[-2:] if len(code) > 2 else "*" * len(code)
 
 
-async def _driver_note(turn: Turn, change: StopChange, *, instructions: str) -> None:
-    await driver_notes.stop_changed(turn.conn, turn.services, turn.delivery, change, instructions, turn.now)
+async def _driver_note(turn: Turn, change: StopChange, *, instructions: str, access_code: str = "") -> None:
+    await driver_notes.stop_changed(
+        turn.conn, turn.services, turn.delivery, change, instructions, turn.now, access_code=access_code
+    )
 
 
 async def rate(turn: Turn, intent: intents.Rate) -> list[Reply]:

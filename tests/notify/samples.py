@@ -162,6 +162,7 @@ def changed_stops(day: date, channel: Channel, locale: str) -> list[ChangedStop]
             address="Torstraße 88, 10119 Berlin",
             window=window,
             instructions=instructions,
+            access_code="B-2207",
             changed=["window", "instructions", "access_code"],
         ),
         ChangedStop(
@@ -170,6 +171,7 @@ def changed_stops(day: date, channel: Channel, locale: str) -> list[ChangedStop]
             address="Chausseestraße 21, 10115 Berlin",
             window=window,
             instructions="",
+            access_code="",
             changed=["removed"],
         ),
     ]

@@ -141,8 +141,11 @@ def test_a_long_route_needs_more_than_one_telegram_message(renderer: Renderer) -
     assert rendered.segments == 2
 
 
-def test_notes_show_no_access_code(renderer: Renderer) -> None:
-    fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES)
+def test_a_driver_note_shows_a_code_only_where_it_changed(renderer: Renderer) -> None:
+    """The driver's chat is their stop card: a new code is shown there, and only for the stop it is for."""
+    stops = changed_stops(LONGEST.day, Channel.TELEGRAM, "en")
+    stops[1] = {**stops[1], "access_code": "9999"}  # known, but not what changed on this stop
+    fields = {**sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES), "stops": stops}
     text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES, fields).text
-    assert "4711" not in text
-    assert "access_code" not in changed_stops(LONGEST.day, Channel.TELEGRAM, "en")[0]
+    assert "<code>B-2207</code>" in text
+    assert "9999" not in text
