@@ -1,5 +1,6 @@
 """The one Services object every surface is given (practice 3 of shared/STYLE.md)."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from bot.notify.compose import Composer
 from bot.notify.kinds import Channel
 from bot.notify.render import Renderer, make_environment
 from bot.store.db import Store, open_store
+from bot.usecases import fallback
 from eta.matrix import MatrixProvider
 from eta.matrix_factory import build_matrix_provider
 from eta.replan import DayMatrix
@@ -43,7 +45,13 @@ class Services:
 
     def dispatcher(self) -> Dispatcher:
         """The outbox dispatcher over this process's transports."""
-        return Dispatcher(self.store, self.clock, self.transports, self.settings.outbox)
+        return Dispatcher(
+            self.store,
+            self.clock,
+            self.transports,
+            self.settings.outbox,
+            on_address_failed=functools.partial(fallback.reroute, composer=self.composer),
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -37,12 +37,21 @@ class SendError(Exception):
     """A send that did not succeed, classified so the dispatcher knows what to do next."""
 
     def __init__(
-        self, failure: Failure, message: str, *, retry_after: float | None = None, code: str | None = None
+        self,
+        failure: Failure,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: str | None = None,
+        address_state: str | None = None,
     ) -> None:
         super().__init__(message)
         self.failure = failure
         self.retry_after = retry_after
         self.code = code
+        # What a permanent failure says about the address itself ("opted_out", "dead", "invalid"):
+        # that channel is marked so for the recipient and their next channel takes over.
+        self.address_state = address_state
 
 
 class Transport(Protocol):

@@ -12,9 +12,11 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.base import Failure, Outgoing, SendError, Transport
 from bot.channels.limits import Limits
@@ -30,6 +32,11 @@ CHECK_DELAY = timedelta(seconds=10)  # let the provider's records catch up befor
 INLINE_WAIT_S = (
     0.5  # wait this long for a rate-limit slot inside the batch; longer waits go back to the queue
 )
+
+
+# Called in the transaction that records a batch, with (message id, address state) of each send that
+# failed because the address stopped working: marks the channel and re-routes (bot/usecases/fallback.py).
+type AddressFailed = Callable[[AsyncConnection, Sequence[tuple[int, str]], datetime], Awaitable[None]]
 
 
 def worker_name() -> str:
@@ -65,8 +72,10 @@ class Dispatcher:
         limits: Limits | None = None,
         owner: str | None = None,
         rng: random.Random | None = None,
+        on_address_failed: AddressFailed | None = None,
     ) -> None:
         self.store, self.clock, self.transports, self.settings = store, clock, transports, settings
+        self.on_address_failed = on_address_failed
         self.limits = limits or build_limits(settings)
         self.owner = owner or worker_name()
         self.rng = rng or random.Random()
@@ -100,7 +109,11 @@ class Dispatcher:
         handle = self._settle if recheck else self._deliver
         outcomes = await asyncio.gather(*(self._limited(handle, row) for row in rows))
         async with self.store.tx() as conn:
-            await outbox.record(conn, outcomes, self.clock.now())
+            now = self.clock.now()
+            await outbox.record(conn, outcomes, now)
+            dead = [(o.id, o.address_state) for o in outcomes if o.address_state]
+            if dead and self.on_address_failed is not None:
+                await self.on_address_failed(conn, dead, now)
         return len(rows)
 
     async def _limited(self, handle: Callable[[Claimed], Awaitable[Outcome]], row: Claimed) -> Outcome:
@@ -149,7 +162,9 @@ class Dispatcher:
         reason = f"{exc.code}: {exc}" if exc.code else str(exc)
         if exc.failure is Failure.AMBIGUOUS:
             return Outcome(row.id, MessageStatus.CHECKING, now + CHECK_DELAY, error=reason)
-        if exc.failure is Failure.PERMANENT or row.attempts + 1 >= self.settings.max_attempts:
+        if exc.failure is Failure.PERMANENT:
+            return Outcome(row.id, MessageStatus.FAILED, error=reason, address_state=exc.address_state)
+        if row.attempts + 1 >= self.settings.max_attempts:
             return Outcome(row.id, MessageStatus.FAILED, error=reason)
         return Outcome(
             row.id, MessageStatus.QUEUED, now + self._backoff(row.attempts, exc.retry_after), error=reason

@@ -1,5 +1,6 @@
 """From "tell this person this" to an outbox row: pick the channel, add the common fields, render."""
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,12 @@ class To:
 def pick_contact(contacts: Sequence[Contact]) -> Contact | None:
     """The recipient's first working channel in order of preference, or None: nobody to tell."""
     return next((c for c in contacts if c.state is ContactState.ACTIVE), None)
+
+
+def _plain(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields as JSON keeps them (they are strings, numbers and lists of those already)."""
+    plain: dict[str, Any] = json.loads(json.dumps(dict(fields), default=str))
+    return plain
 
 
 def first_name(full: str) -> str:
@@ -81,6 +88,12 @@ class Composer:
     ) -> NewMessage:
         common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
         rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
+        # What it takes to render it again for the recipient's next channel, if this one stops working.
+        payload = (
+            {"render": {"name": to.name, "order_id": order_id, "fields": _plain(fields)}}
+            if to.recipient_id is not None
+            else {}
+        )
         return NewMessage(
             idem_key=key,
             kind=kind.value,
@@ -92,6 +105,7 @@ class Composer:
             due_at=due_at,
             urgent=KINDS[kind].urgent,
             valid_until=valid_until,
+            payload=payload,
             delivery_id=delivery_id,
             recipient_id=to.recipient_id,
             driver_id=to.driver_id,

@@ -65,6 +65,17 @@ async def by_address(conn: AsyncConnection, channel: str, address: str) -> list[
     return [Contact(r.recipient_id, r.channel, r.address, ContactState(r.state)) for r in rows]
 
 
+async def set_state_of_address(
+    conn: AsyncConnection, channel: str, address: str, state: ContactState, now: datetime
+) -> None:
+    """Every recipient reached at this address: a blocked chat or a dead number is dead for all of them."""
+    await conn.execute(
+        contacts.update()
+        .where(contacts.c.channel == channel, contacts.c.address == address)
+        .values(state=state.value, updated_at=now)
+    )
+
+
 async def set_state(
     conn: AsyncConnection, recipient_id: int, channel: str, state: ContactState, now: datetime
 ) -> None:

@@ -40,6 +40,18 @@ async def open_one(
     )
 
 
+async def has_open(
+    conn: AsyncConnection, reason: Reason, *, delivery_id: int | None = None, recipient_id: int | None = None
+) -> bool:
+    query = sa.select(escalations.c.id).where(escalations.c.kind == reason.value)
+    query = query.where(escalations.c.status == "open")
+    if delivery_id is not None:
+        query = query.where(escalations.c.delivery_id == delivery_id)
+    if recipient_id is not None:
+        query = query.where(escalations.c.recipient_id == recipient_id)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def open_counts(conn: AsyncConnection) -> dict[str, int]:
     query = sa.select(escalations.c.kind, sa.func.count()).where(escalations.c.status == "open")
     return {kind: int(n) for kind, n in await conn.execute(query.group_by(escalations.c.kind))}

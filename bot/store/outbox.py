@@ -71,6 +71,7 @@ class Outcome:
     error: str | None = None
     sent_at: datetime | None = None
     counts_attempt: bool = True
+    address_state: str | None = None  # the address no longer works (see SendError.address_state)
 
 
 async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetime) -> int:
@@ -190,6 +191,10 @@ async def replies_to(conn: AsyncConnection, inbox_id: int) -> list[str]:
         .order_by(messages.c.id)
     )
     return list((await conn.execute(query)).scalars())
+
+
+async def get(conn: AsyncConnection, message_id: int) -> sa.RowMapping | None:
+    return (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).mappings().first()
 
 
 async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
