@@ -23,7 +23,7 @@ from bot.channels.limits import Limits
 from bot.clock import Clock
 from bot.config import OutboxSettings
 from bot.notify.kinds import Channel
-from bot.store import outbox
+from bot.store import contacts, outbox
 from bot.store.db import Store
 from bot.store.outbox import Claimed, MessageStatus, Outcome
 
@@ -37,6 +37,10 @@ INLINE_WAIT_S = (
 # Called in the transaction that records a batch, with (message id, address state) of each send that
 # failed because the address stopped working: marks the channel and re-routes (bot/usecases/fallback.py).
 type AddressFailed = Callable[[AsyncConnection, Sequence[tuple[int, str]], datetime], Awaitable[None]]
+
+
+# The answer to an opt-out goes to the address that just opted out (carriers confirm a STOP the same way).
+ALWAYS_SENT = frozenset({"opted-out"})
 
 
 def worker_name() -> str:
@@ -81,6 +85,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.lease = timedelta(seconds=settings.lease_seconds)
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self._closed: dict[tuple[str, str], str] = {}  # addresses of this batch that take no messages
 
     async def run_once(self) -> int:
         """One round: settle ambiguous sends, then send a batch of due messages. Returns rows handled."""
@@ -104,6 +109,7 @@ class Dispatcher:
             rows = await outbox.claim(
                 conn, self.clock.now(), self.owner, self.lease, self.settings.batch_size, recheck=recheck
             )
+            self._closed = await contacts.not_working(conn, [(r.channel, r.address) for r in rows])
         if not rows:
             return 0
         handle = self._settle if recheck else self._deliver
@@ -128,14 +134,8 @@ class Dispatcher:
 
     async def _deliver(self, row: Claimed) -> Outcome:
         now = self.clock.now()
-        if row.valid_until is not None and now >= row.valid_until:
-            return Outcome(row.id, MessageStatus.EXPIRED, error="no longer valid", counts_attempt=False)
-        if not row.urgent and (resume := self._quiet_until(now, row.timezone)) is not None:
-            if row.valid_until is not None and resume >= row.valid_until:
-                return Outcome(
-                    row.id, MessageStatus.EXPIRED, error="quiet hours outlast it", counts_attempt=False
-                )
-            return Outcome(row.id, MessageStatus.QUEUED, resume, error="quiet hours", counts_attempt=False)
+        if (held := self._held(row, now)) is not None:
+            return held
         if (wait := await self._slot(row)) > 0:
             return Outcome(row.id, MessageStatus.QUEUED, now + timedelta(seconds=wait), counts_attempt=False)
         try:
@@ -145,6 +145,23 @@ class Dispatcher:
         return Outcome(
             row.id, MessageStatus.SENT, provider_ref=receipt.provider_ref, sent_at=self.clock.now()
         )
+
+    def _held(self, row: Claimed, now: datetime) -> Outcome | None:
+        """Why the row must not go out now: its address takes no messages, it is stale, or quiet hours."""
+        closed = self._closed.get((row.channel, row.address))
+        if closed is not None and row.kind not in ALWAYS_SENT:
+            # Checked before every send: an opt-out (or a dead chat) after the message was queued wins.
+            why, failed = f"not sent: {closed}", MessageStatus.FAILED
+            return Outcome(row.id, failed, error=why, counts_attempt=False, address_state=closed)
+        if row.valid_until is not None and now >= row.valid_until:
+            return Outcome(row.id, MessageStatus.EXPIRED, error="no longer valid", counts_attempt=False)
+        if not row.urgent and (resume := self._quiet_until(now, row.timezone)) is not None:
+            if row.valid_until is not None and resume >= row.valid_until:
+                return Outcome(
+                    row.id, MessageStatus.EXPIRED, error="quiet hours outlast it", counts_attempt=False
+                )
+            return Outcome(row.id, MessageStatus.QUEUED, resume, error="quiet hours", counts_attempt=False)
+        return None
 
     def _quiet_until(self, now: datetime, zone: str) -> datetime | None:
         return quiet_until(now, zone, self.settings.quiet_start, self.settings.quiet_end)

@@ -1,5 +1,6 @@
 """How to reach a recipient: one row per channel, in order of preference, with whether it still works."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,6 +64,23 @@ async def by_address(conn: AsyncConnection, channel: str, address: str) -> list[
         )
     )
     return [Contact(r.recipient_id, r.channel, r.address, ContactState(r.state)) for r in rows]
+
+
+async def not_working(
+    conn: AsyncConnection, addresses: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """Of these (channel, address) pairs, those that must not get messages, with why (opted_out, dead...)."""
+    found: dict[tuple[str, str], str] = {}
+    for channel in {c for c, _ in addresses}:
+        wanted = sorted({a for c, a in addresses if c == channel})
+        for start in range(0, len(wanted), 500):
+            query = sa.select(contacts.c.address, contacts.c.state).where(
+                contacts.c.channel == channel,
+                contacts.c.address.in_(wanted[start : start + 500]),
+                contacts.c.state != ContactState.ACTIVE.value,
+            )
+            found.update(((channel, row.address), row.state) for row in await conn.execute(query))
+    return found
 
 
 async def set_state_of_address(

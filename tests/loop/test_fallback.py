@@ -1,6 +1,6 @@
 """A channel that stops working: the recipient's next channel takes over, else support hears of it, once."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.services import Services
 from bot.store import contacts
 from bot.store.tables import deliveries, escalations
+from bot.usecases.inbound import sandbox_reply
 from scheduler.jobs import fill_outbox
 from tests.loop.conftest import outbox_rows
 
@@ -69,6 +70,26 @@ async def test_with_no_channel_left_support_hears_once(planned_day: Services, cl
     await fill_outbox(services)
     await services.dispatcher().drain()
     async with services.store.read() as conn:
-        raised = list((await conn.execute(sa.select(escalations.c.kind, escalations.c.recipient_id))).all())
+        query = sa.select(escalations.c.kind, escalations.c.recipient_id)
+        raised = [tuple(row) for row in await conn.execute(query)]
     assert raised.count(("unreachable", recipient_id)) == 1
     assert await states(services, recipient_id) == {"telegram": "dead", "sms": "invalid"}
+
+
+async def test_a_stop_wins_over_messages_already_queued(planned_day: Services, clock: ManualClock) -> None:
+    services = planned_day  # 07:30 in Berlin: the pre-delivery notices wait for the quiet hours to end
+    await fill_outbox(services)
+    await services.dispatcher().drain()
+    waiting = [r for r in await outbox_rows(services, kind="pre-delivery") if r["delivery_id"] == 1]
+    assert [r["status"] for r in waiting] == ["queued"]
+
+    await sandbox_reply(services, 1, "STOP")
+    clock.advance(timedelta(hours=1))
+    await services.dispatcher().drain()
+    (held,) = [r for r in await outbox_rows(services, kind="pre-delivery") if r["delivery_id"] == 1]
+    assert (held["status"], held["error"]) == ("failed", "not sent: opted_out")
+    phone = held["address"]
+    to_phone = [s.kind for s in services.sandbox.sent() if s.address == phone]
+    assert to_phone == ["opted-out"]  # the confirmation of the STOP, and nothing else
+    others = [r["status"] for r in await outbox_rows(services, kind="pre-delivery") if r["delivery_id"] != 1]
+    assert set(others) == {"sent"}
