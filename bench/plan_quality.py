@@ -23,7 +23,7 @@ import numpy as np
 from eta.geo import LatLon
 from eta.matrix import Matrix
 from eta.model import JobSpec, VehicleSpec
-from eta.problem import Indexed, build, solve
+from eta.problem import Indexed, solve
 
 SCALE = 1000
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -121,9 +121,9 @@ def indexed(instance: Instance) -> Indexed:
 
 
 def run(instance: Instance, bks: float | None, *, exploration: int, threads: int) -> Result:
-    problem = build(indexed(instance), euclidean(instance), EPOCH)
+    problem, matrix = indexed(instance), euclidean(instance)
     started = time.perf_counter()
-    raw = solve(problem, EPOCH, exploration=exploration, threads=threads)
+    raw = solve(problem, matrix, EPOCH, exploration=exploration, threads=threads)
     elapsed = time.perf_counter() - started
     distance = sum(route.distance_m for route in raw.routes) / SCALE
     used = sum(1 for route in raw.routes if route.stops)

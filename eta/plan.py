@@ -43,8 +43,7 @@ async def plan_day(
 def _solve(
     indexed: problem.Indexed, matrix: Matrix, epoch: datetime, exploration: int, threads: int
 ) -> problem.RawSolution:
-    instance = problem.build(indexed, matrix, epoch)
-    return problem.solve(instance, epoch, exploration=exploration, threads=threads)
+    return problem.solve(indexed, matrix, epoch, exploration=exploration, threads=threads)
 
 
 def _index(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> tuple[problem.Indexed, list[LatLon]]:

@@ -110,33 +110,12 @@ def build_seeded(
     return instance
 
 
-def solve(instance: vroom.Input, epoch: datetime, *, exploration: int, threads: int) -> RawSolution:
+def solve(
+    problem: Indexed, matrix: Matrix, epoch: datetime, *, exploration: int, threads: int
+) -> RawSolution:
     """Blocking: run it in a worker thread."""
-    result: dict[str, Any] = instance.solve(exploration_level=exploration, nb_threads=threads).to_dict()
-    routes = tuple(_route(route, epoch) for route in result["routes"])
-    unassigned = tuple(int(job["id"]) for job in result["unassigned"])
-    return RawSolution(routes, unassigned, int(result["summary"]["cost"]))
-
-
-def _route(route: dict[str, Any], epoch: datetime) -> PlannedRoute:
-    steps = route["steps"]
-
-    def at(seconds: int) -> datetime:
-        return epoch + timedelta(seconds=int(seconds))
-
-    jobs = [step for step in steps if step["type"] == "job"]
-    stops = tuple(
-        PlannedStop(int(step["id"]), n, at(step["arrival"] + step["waiting_time"]), int(step["waiting_time"]))
-        for n, step in enumerate(jobs, 1)
-    )
-    return PlannedRoute(
-        vehicle_id=int(route["vehicle"]),
-        stops=stops,
-        start_at=at(steps[0]["arrival"]),
-        end_at=at(steps[-1]["arrival"]),
-        duration_s=int(route["duration"]),
-        distance_m=int(route.get("distance", 0)),
-    )
+    solution = build(problem, matrix, epoch).solve(exploration_level=exploration, nb_threads=threads)
+    return _read(solution, problem, epoch)
 
 
 def _steps(order: Sequence[int], leave: int, opens: Mapping[int, int] | None) -> list[vroom.VehicleStep]:
