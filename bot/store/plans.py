@@ -1,13 +1,14 @@
 """Plans, their routes and stops, and the jobs a plan could not serve."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.deliveries import Status
+from bot.domain.deliveries import Delivery, Status
 from bot.store.tables import deliveries, drivers, plans, routes, stops, unassigned
 
 
@@ -96,6 +97,17 @@ _STOPS = (
     .join(deliveries, deliveries.c.id == stops.c.delivery_id)
     .join(routes, routes.c.id == stops.c.route_id)
 )
+# A `_STOPS` row is the route id, then the StopView fields in order: rows are read by position.
+assert [c.name for c in _STOPS.selected_columns] == ["route_id", *StopView.__slots__]
+_STOP_STATUS = StopView.__slots__.index("status")
+_STOP_ROWS = sa.select(
+    stops.c.route_id,
+    stops.c.delivery_id,
+    stops.c.sequence,
+    stops.c.planned_arrival,
+    stops.c.promised_start,
+    stops.c.promised_end,
+).join(routes, routes.c.id == stops.c.route_id)
 
 
 async def save(
@@ -136,19 +148,17 @@ async def active(conn: AsyncConnection, day: date) -> PlanHeader | None:
     return _header(row) if row else None
 
 
-async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
+async def route_views(
+    conn: AsyncConnection, plan_id: int, known: Mapping[int, Delivery] | None = None
+) -> list[RouteView]:
+    """The plan's routes, stops in order; `known` (the day's deliveries, already read) spares the join."""
     route_rows = await conn.execute(
         sa.select(routes, drivers.c.code, drivers.c.name)
         .join(drivers, drivers.c.id == routes.c.driver_id)
         .where(routes.c.plan_id == plan_id)
         .order_by(drivers.c.code)
     )
-    stop_rows = await conn.execute(
-        _STOPS.where(routes.c.plan_id == plan_id).order_by(stops.c.route_id, stops.c.sequence)
-    )
-    by_route: dict[int, list[StopView]] = {}
-    for row in stop_rows:
-        by_route.setdefault(row.route_id, []).append(_stop(row._mapping))
+    by_route = await (_stops_of(conn, plan_id) if known is None else _stops_with(conn, plan_id, known))
     return [
         RouteView(
             id=r.id,
@@ -165,6 +175,35 @@ async def route_views(conn: AsyncConnection, plan_id: int) -> list[RouteView]:
     ]
 
 
+async def _stops_of(conn: AsyncConnection, plan_id: int) -> dict[int, list[StopView]]:
+    rows = await conn.execute(
+        _STOPS.where(routes.c.plan_id == plan_id).order_by(stops.c.route_id, stops.c.sequence)
+    )
+    by_route: dict[int, list[StopView]] = {}
+    for row in rows:
+        by_route.setdefault(row.route_id, []).append(_stop(row))
+    return by_route
+
+
+async def _stops_with(
+    conn: AsyncConnection, plan_id: int, known: Mapping[int, Delivery]
+) -> dict[int, list[StopView]]:
+    """As `_stops_of`, the delivery fields taken from `known` (the join if a stop's delivery is not there)."""
+    query = _STOP_ROWS.where(routes.c.plan_id == plan_id).order_by(stops.c.route_id, stops.c.sequence)
+    rows = (await conn.execute(query)).all()
+    if any(row.delivery_id not in known for row in rows):
+        return await _stops_of(conn, plan_id)
+    by_route: dict[int, list[StopView]] = {}
+    for route_id, delivery_id, sequence, arrival, promised_start, promised_end in rows:
+        d = known[delivery_id]
+        stop = StopView(
+            delivery_id, d.order_id, d.name, d.address, sequence, arrival, promised_start, promised_end,
+            d.window_start, d.window_end, d.status, d.timezone,
+        )  # fmt: skip
+        by_route.setdefault(route_id, []).append(stop)
+    return by_route
+
+
 async def active_stop(conn: AsyncConnection, delivery_id: int) -> StopView | None:
     """The delivery's stop in the active plan of its day, unless a change since took it off the plan."""
     off_plan = [Status.CREATED.value, Status.RESCHEDULED.value, Status.CANCELLED.value]
@@ -174,12 +213,13 @@ async def active_stop(conn: AsyncConnection, delivery_id: int) -> StopView | Non
         .where(deliveries.c.status.not_in(off_plan))
     )
     row = (await conn.execute(query)).first()
-    return _stop(row._mapping) if row else None
+    return _stop(row) if row else None
 
 
-def _stop(row: sa.RowMapping) -> StopView:
-    values = {k: v for k, v in row.items() if k != "route_id"}
-    return StopView(**{**values, "status": Status(values["status"])})
+def _stop(row: Sequence[Any]) -> StopView:
+    values = list(row)[1:]
+    values[_STOP_STATUS] = Status(values[_STOP_STATUS])
+    return StopView(*values)
 
 
 async def unassigned_views(conn: AsyncConnection, plan_id: int) -> list[UnassignedView]:
@@ -203,13 +243,13 @@ async def remove_stops(conn: AsyncConnection, plan_id: int, delivery_ids: Sequen
 async def rewrite_route(conn: AsyncConnection, plan_id: int, route: NewRoute) -> int:
     """Give a driver exactly these stops in the plan (creating the route if the van had none)."""
     values = {k: getattr(route, k) for k in ("start_at", "end_at", "distance_m", "duration_s")}
-    where = sa.and_(routes.c.plan_id == plan_id, routes.c.driver_id == route.driver_id)
-    found = (await conn.execute(sa.select(routes.c.id).where(where))).scalar()
+    where = sa.and_(routes.c.plan_id == plan_id, routes.c.driver_id == route.driver_id)  # unique
+    update = routes.update().where(where).values(**values).returning(routes.c.id)
+    found = (await conn.execute(update)).scalar()
     if found is None:
         insert = routes.insert().values(plan_id=plan_id, driver_id=route.driver_id, **values)
         found = (await conn.execute(insert.returning(routes.c.id))).scalar_one()
     else:
-        await conn.execute(routes.update().where(routes.c.id == found).values(**values))
         await conn.execute(stops.delete().where(stops.c.route_id == found))
     rows = [{"route_id": found, **{k: getattr(s, k) for k in NewStop.__slots__}} for s in route.stops]
     if rows:
@@ -218,8 +258,8 @@ async def rewrite_route(conn: AsyncConnection, plan_id: int, route: NewRoute) ->
 
 
 async def bump_revision(conn: AsyncConnection, plan_id: int) -> int:
-    await conn.execute(plans.update().where(plans.c.id == plan_id).values(revision=plans.c.revision + 1))
-    return int((await conn.execute(sa.select(plans.c.revision).where(plans.c.id == plan_id))).scalar_one())
+    bump = plans.update().where(plans.c.id == plan_id).values(revision=plans.c.revision + 1)
+    return int((await conn.execute(bump.returning(plans.c.revision))).scalar_one())
 
 
 async def driver_of(conn: AsyncConnection, plan_id: int, delivery_id: int) -> int | None:

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.tables import promises
+from bot.store.tables import deliveries, promises
 
 _CHUNK = 500
 
@@ -19,6 +19,9 @@ class Promise:
     start: datetime
     end: datetime
     reason: str
+
+
+_LEDGER = [promises.c[f] for f in Promise.__slots__]  # a row of these is a Promise, by position
 
 
 async def current(conn: AsyncConnection, delivery_ids: Iterable[int]) -> dict[int, Promise]:
@@ -33,21 +36,27 @@ async def current(conn: AsyncConnection, delivery_ids: Iterable[int]) -> dict[in
             .subquery()
         )
         rows = await conn.execute(
-            sa.select(
-                promises.c.delivery_id,
-                promises.c.version,
-                promises.c.start,
-                promises.c.end,
-                promises.c.reason,
-            ).join(
+            sa.select(*_LEDGER).join(
                 latest,
                 sa.and_(
                     latest.c.delivery_id == promises.c.delivery_id, latest.c.version == promises.c.version
                 ),
             )
         )
-        found.update((r.delivery_id, Promise(**r._mapping)) for r in rows)
+        found.update((r.delivery_id, Promise(*r)) for r in rows)
     return found
+
+
+async def current_for_day(conn: AsyncConnection, day: date) -> dict[int, Promise]:
+    """`current` of every delivery of `day`, in one query (a re-plan reads the whole day)."""
+    older = promises.alias("older")
+    latest = sa.select(sa.func.max(older.c.version)).where(older.c.delivery_id == promises.c.delivery_id)
+    query = (
+        sa.select(*_LEDGER)
+        .join(deliveries, deliveries.c.id == promises.c.delivery_id)
+        .where(deliveries.c.date == day, promises.c.version == latest.scalar_subquery())
+    )
+    return {r.delivery_id: Promise(*r) for r in await conn.execute(query)}
 
 
 async def record(conn: AsyncConnection, new: Sequence[Promise], now: datetime) -> None:

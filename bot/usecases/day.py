@@ -53,12 +53,12 @@ async def load_day(conn: AsyncConnection, day: date) -> Day | None:
     header = await plans.active(conn, day)
     if header is None:
         return None
-    routes = {route.driver_id: route for route in await plans.route_views(conn, header.id)}
     everyone = await delivery_store.find(conn, delivery_store.DeliveryFilter(day=day, limit=1_000_000))
     by_id = {d.id: d for d in everyone}
+    routes = {route.driver_id: route for route in await plans.route_views(conn, header.id, by_id)}
     drivers = {d.id: d for d in await fleet.list_drivers(conn)}
     depots = {d.id: d for d in (await fleet.depots_by_code(conn)).values()}
-    return Day(header, routes, by_id, await promises.current(conn, by_id), drivers, depots)
+    return Day(header, routes, by_id, await promises.current_for_day(conn, day), drivers, depots)
 
 
 def day_state(day: Day, now: datetime, changed: Mapping[int, JobSpec] | None = None) -> DayState:
