@@ -1,5 +1,6 @@
 """One settings tree, read from the environment and .env (prefix DOORSTEP_, nested by __)."""
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal, Self
@@ -88,6 +89,35 @@ class OutboxSettings(BaseModel):
     per_recipient_seconds: float = Field(default=1.0, ge=0)
 
 
+class TelegramSettings(BaseModel):
+    """The Telegram bot. No token: no Telegram, and the sandbox stands in for it."""
+
+    token: SecretStr | None = None
+    username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")  # without "@"
+    api_base: str = "https://api.telegram.org"
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("token", "username", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL of a Bot API server")
+        return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for setWebhook secret_token (core.telegram.org/bots/api#setwebhook).
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
 class SchedulerSettings(BaseModel):
     """The periodic tick that finds due messages in the database (APScheduler only keeps time)."""
 
@@ -136,6 +166,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    telegram: TelegramSettings = TelegramSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import httpx
+from aiogram import Bot
 
 from bot.channels.base import Transport
 from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxTransport
+from bot.channels.telegram import TelegramTransport, make_bot
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.notify.compose import Composer
@@ -34,6 +36,7 @@ class Services:
     sandbox: SandboxTransport
     transports: Mapping[str, Transport]
     composer: Composer
+    telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
 
     def day_matrix(self, day: date) -> DayMatrix:
@@ -54,6 +57,8 @@ class Services:
         )
 
     async def close(self) -> None:
+        if self.telegram_bot is not None:
+            await self.telegram_bot.session.close()
         await self.http.aclose()
         await self.store.close()
         self.sandbox.close()
@@ -66,7 +71,13 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     sandbox = SandboxTransport(
         settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile
     )
-    # Until the Telegram and Twilio transports land, the sandbox carries both channels.
-    transports = {Channel.SMS.value: sandbox, Channel.TELEGRAM.value: sandbox}
+    # A channel without its provider configured goes to the sandbox (SMS until the Twilio transport lands).
+    bot = make_bot(settings.telegram)
+    transports: dict[str, Transport] = {
+        Channel.SMS.value: sandbox,
+        Channel.TELEGRAM.value: TelegramTransport(bot) if bot else sandbox,
+    }
     composer = Composer(Renderer(make_environment()), settings.messages)
-    return Services(settings, clock or SystemClock(), store, matrix, http, sandbox, transports, composer)
+    return Services(
+        settings, clock or SystemClock(), store, matrix, http, sandbox, transports, composer, telegram_bot=bot
+    )

@@ -25,6 +25,7 @@ class Outgoing:
 @dataclass(frozen=True, slots=True)
 class Receipt:
     provider_ref: str
+    moved_to: str | None = None  # the provider moved the address (a Telegram group became a supergroup)
 
 
 class Failure(StrEnum):

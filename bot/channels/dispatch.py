@@ -117,6 +117,7 @@ class Dispatcher:
         async with self.store.tx() as conn:
             now = self.clock.now()
             await outbox.record(conn, outcomes, now)
+            await _follow_moves(conn, rows, outcomes, now)
             dead = [(o.id, o.address_state) for o in outcomes if o.address_state]
             if dead and self.on_address_failed is not None:
                 await self.on_address_failed(conn, dead, now)
@@ -143,7 +144,11 @@ class Dispatcher:
         except SendError as exc:
             return self._failed(row, exc)
         return Outcome(
-            row.id, MessageStatus.SENT, provider_ref=receipt.provider_ref, sent_at=self.clock.now()
+            row.id,
+            MessageStatus.SENT,
+            provider_ref=receipt.provider_ref,
+            sent_at=self.clock.now(),
+            moved_to=receipt.moved_to,
         )
 
     def _held(self, row: Claimed, now: datetime) -> Outcome | None:
@@ -209,7 +214,19 @@ class Dispatcher:
             error="confirmed by provider lookup",
             sent_at=self.clock.now(),
             counts_attempt=False,
+            moved_to=receipt.moved_to,
         )
+
+
+async def _follow_moves(
+    conn: AsyncConnection, rows: Sequence[Claimed], outcomes: Sequence[Outcome], now: datetime
+) -> None:
+    """Sends that found their address moved: the contacts there take the new one."""
+    claimed = {row.id: row for row in rows}
+    for outcome in outcomes:
+        if outcome.moved_to is not None:
+            row = claimed[outcome.id]
+            await contacts.move_address(conn, row.channel, row.address, outcome.moved_to, now)
 
 
 def _outgoing(row: Claimed) -> Outgoing:

@@ -1,7 +1,7 @@
 """What a recipient wants, whatever channel it came from: the input of the use cases."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -32,10 +32,11 @@ class AskInstructions:
 
 @dataclass(frozen=True)
 class Reschedule:
-    """Take offered slot number `slot` (1-based), or any feasible time on `day`."""
+    """Take offered slot number `slot` (1-based), a `window` pressed on a button, or any time on `day`."""
 
     slot: int | None = None
     day: date | None = None
+    window: tuple[datetime, datetime] | None = None  # UTC; checked against what could be offered
 
 
 @dataclass(frozen=True)

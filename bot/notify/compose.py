@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.config import MessagesSettings
 from bot.domain.deliveries import Delivery, Driver
+from bot.notify import buttons
 from bot.notify import format as fmt
 from bot.notify.kinds import KINDS, Channel, Kind
 from bot.notify.render import Renderer
@@ -85,15 +86,22 @@ class Composer:
         due_at: datetime,
         delivery_id: int | None = None,
         valid_until: datetime | None = None,
+        keyboard: buttons.Keyboard | None = None,
     ) -> NewMessage:
+        """Render for `to`. On Telegram a recipient's message gets the buttons its kind offers
+        (bot/notify/buttons.py), unless `keyboard` says otherwise."""
         common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
         rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
         # What it takes to render it again for the recipient's next channel, if this one stops working.
-        payload = (
+        payload: dict[str, Any] = (
             {"render": {"name": to.name, "order_id": order_id, "fields": _plain(fields)}}
             if to.recipient_id is not None
             else {}
         )
+        if keyboard is None and to.channel is Channel.TELEGRAM and delivery_id is not None:
+            keyboard = buttons.for_message(kind, delivery_id, fields, to.locale) if to.recipient_id else None
+        if keyboard and to.channel is Channel.TELEGRAM:
+            payload["buttons"] = keyboard
         return NewMessage(
             idem_key=key,
             kind=kind.value,

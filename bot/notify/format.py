@@ -6,7 +6,7 @@ prints. SMS text stays inside GSM-7 (ASCII hyphen); Telegram gets typographic da
 
 import re
 from collections.abc import Collection, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,8 @@ class Slot(TypedDict):
     day: str
     window: str
     label: str
+    start: str  # the window in UTC, ISO 8601: what a Telegram button for this choice carries
+    end: str
 
 
 def locale_chain(locale: str) -> tuple[str, ...]:
@@ -77,7 +79,8 @@ def _slot(n: int, start: datetime, end: datetime, zone: Zone, locale: str, chann
     on = day(_local(start, zone).date(), locale)
     hours = window(start, end, zone, channel)
     label = f"{n}) {on} {hours}" if channel == Channel.SMS else f"{on}, {hours}"
-    return Slot(n=n, day=on, window=hours, label=label)
+    utc = (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat())
+    return Slot(n=n, day=on, window=hours, label=label, start=utc[0], end=utc[1])
 
 
 def _pick(table: Collection[str], locale: str) -> str:

@@ -47,6 +47,7 @@ class Kind(StrEnum):
     NOT_UNDERSTOOD = "not-understood"
     WHICH_DELIVERY = "which-delivery"
     STAFF_REPLY = "staff-reply"
+    LINKED = "linked"  # a Telegram chat now follows the delivery
     # To drivers (Telegram).
     DRIVER_ROUTE = "driver-route"
     DRIVER_NOTES = "driver-notes"
@@ -87,6 +88,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.NOT_UNDERSTOOD: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.WHICH_DELIVERY: KindSpec(Audience.RECIPIENT, True, ("choices",)),
     Kind.STAFF_REPLY: KindSpec(Audience.RECIPIENT, True, ("text",)),
+    Kind.LINKED: KindSpec(Audience.RECIPIENT, True, ("status", "day", "window")),
     Kind.DRIVER_ROUTE: KindSpec(Audience.DRIVER, True, ("day", "stops")),
     Kind.DRIVER_NOTES: KindSpec(Audience.DRIVER, True, ("stops",)),
 }

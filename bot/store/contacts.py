@@ -48,6 +48,25 @@ async def ensure(conn: AsyncConnection, recipient_id: int, channel: str, address
     )
 
 
+async def link(conn: AsyncConnection, recipient_id: int, channel: str, address: str, now: datetime) -> None:
+    """Reach the recipient at `address` on `channel` from now on (a new link replaces an old or dead one)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(contacts)
+    values = {
+        "recipient_id": recipient_id,
+        "channel": channel,
+        "address": address,
+        "state": ContactState.ACTIVE.value,
+        "priority": PRIORITY[channel],
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = insert.values(**values).on_conflict_do_update(
+        index_elements=["recipient_id", "channel"],
+        set_={"address": address, "state": ContactState.ACTIVE.value, "updated_at": now},
+    )
+    await conn.execute(statement)
+
+
 async def for_recipient(conn: AsyncConnection, recipient_id: int) -> list[Contact]:
     rows = await conn.execute(
         sa.select(contacts.c.recipient_id, contacts.c.channel, contacts.c.address, contacts.c.state)
@@ -101,4 +120,13 @@ async def set_state(
         contacts.update()
         .where(contacts.c.recipient_id == recipient_id, contacts.c.channel == channel)
         .values(state=state.value, updated_at=now)
+    )
+
+
+async def move_address(conn: AsyncConnection, channel: str, old: str, new: str, now: datetime) -> None:
+    """The provider moved an address (a Telegram group became a supergroup): everyone there follows."""
+    await conn.execute(
+        contacts.update()
+        .where(contacts.c.channel == channel, contacts.c.address == old)
+        .values(address=new, updated_at=now)
     )

@@ -31,8 +31,14 @@ async def store(
     body: str,
     raw: Mapping[str, Any],
     now: datetime,
+    *,
+    status: str = "received",
+    error: str | None = None,
 ) -> int | None:
-    """The new row's id, or None when this provider message was stored before (a duplicate delivery)."""
+    """The new row's id, or None when this provider message was stored before (a duplicate delivery).
+
+    `status="malformed"` keeps what could not be read, with `error`, for someone to look at.
+    """
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(inbox)
     statement = insert.values(
         channel=channel,
@@ -40,7 +46,8 @@ async def store(
         address=address,
         body=body,
         raw=dict(raw),
-        status="received",
+        status=status,
+        error=error,
         received_at=now,
     ).on_conflict_do_nothing(index_elements=["channel", "provider_ref"])
     new_id: int | None = (await conn.execute(statement.returning(inbox.c.id))).scalar()
@@ -53,10 +60,21 @@ async def get(conn: AsyncConnection, inbox_id: int) -> Inbound | None:
     return Inbound(**row._mapping) if row else None
 
 
-async def pending(conn: AsyncConnection, limit: int = 100) -> list[int]:
-    """Stored but not yet handled (a crash between storing and handling leaves these)."""
-    query = sa.select(inbox.c.id).where(inbox.c.status == "received").order_by(inbox.c.id).limit(limit)
-    return list((await conn.execute(query)).scalars())
+async def pending(conn: AsyncConnection, limit: int = 100) -> list[tuple[int, str]]:
+    """(id, provider ref) of messages stored but not yet handled (a crash between storing and handling)."""
+    query = (
+        sa.select(inbox.c.id, inbox.c.provider_ref)
+        .where(inbox.c.status == "received")
+        .order_by(inbox.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.provider_ref) for row in await conn.execute(query)]
+
+
+async def raw_of(conn: AsyncConnection, inbox_id: int) -> dict[str, Any] | None:
+    """The message exactly as the provider sent it."""
+    found = (await conn.execute(sa.select(inbox.c.raw).where(inbox.c.id == inbox_id))).scalar()
+    return dict(found) if found is not None else None
 
 
 async def finish(
@@ -68,9 +86,11 @@ async def finish(
     intent: str,
     status: str = "done",
     error: str | None = None,
+    only_if_received: bool = False,
 ) -> None:
+    where = [inbox.c.id == inbox_id] + ([inbox.c.status == "received"] if only_if_received else [])
     await conn.execute(
         inbox.update()
-        .where(inbox.c.id == inbox_id)
+        .where(*where)
         .values(status=status, delivery_id=delivery_id, intent=intent, error=error, processed_at=now)
     )

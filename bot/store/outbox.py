@@ -72,6 +72,7 @@ class Outcome:
     sent_at: datetime | None = None
     counts_attempt: bool = True
     address_state: str | None = None  # the address no longer works (see SendError.address_state)
+    moved_to: str | None = None  # the address changed (see Receipt.moved_to); not stored on the row
 
 
 async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetime) -> int:

@@ -5,7 +5,7 @@ crash between storing and answering leaves the message `received`, and `answer_p
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.services import Services
@@ -26,13 +26,26 @@ async def receive(
     return inbox_id
 
 
-async def answer_pending(services: Services) -> int:
-    """Answer messages stored but never handled (after a crash). Returns how many."""
+TELEGRAM_UPDATE = "update:"  # provider refs of stored Telegram updates (bot/handlers/telegram.py)
+
+
+async def answer_pending(services: Services, telegram: Callable[[int], Awaitable[None]] | None = None) -> int:
+    """Answer messages stored but never handled (after a crash). Returns how many.
+
+    Telegram updates need the bot's dispatcher (`telegram`); without one they wait for it.
+    """
     async with services.store.read() as conn:
         waiting = await inbox.pending(conn)
-    for inbox_id in waiting:
-        await respond(services, inbox_id)
-    return len(waiting)
+    handled = 0
+    for inbox_id, ref in waiting:
+        if not ref.startswith(TELEGRAM_UPDATE):
+            await respond(services, inbox_id)
+        elif telegram is not None:
+            await telegram(inbox_id)
+        else:
+            continue
+        handled += 1
+    return handled
 
 
 async def sandbox_reply(

@@ -55,29 +55,58 @@ class Turn:
     asked: Mapping[str, Any]
 
 
-async def respond(services: Services, inbox_id: int) -> None:
-    """Handle one stored inbound message (idempotent: a message already handled is left alone)."""
+@dataclass(frozen=True)
+class Pressed:
+    """A button press: the intent and the delivery it names (both checked here, never trusted)."""
+
+    intent: Intent
+    delivery_id: int | None = None  # None: the one the sender means, as for a text (or ask which)
+
+
+async def respond(services: Services, inbox_id: int, pressed: Pressed | None = None) -> bool:
+    """Handle one stored inbound message (idempotent: a message already handled is left alone).
+
+    False when a pressed button names a delivery this sender cannot act on (another person's, or
+    one that is closed): nothing changes and the caller says "this option has expired".
+    """
     async with services.store.tx() as conn:
         message = await inbox.get(conn, inbox_id)
         if message is None or message.status != "received":
-            return
+            return True
         now = services.clock.now()
-        found = await _turn(services, conn, message, now)
+        found = await _turn(services, conn, message, now, pressed)
+        if found is None:
+            await inbox.finish(conn, inbox_id, now, delivery_id=None, intent="Expired", status="refused")
+            return False
         if isinstance(found, str):
             await _unmatched(conn, message, now, found)
-            return
+            return True
         turn, intent, several = found
         replies = await (_which(turn, several) if several else HANDLERS[type(intent)](turn, intent))
         await _send(turn, replies)
         await inbox.finish(conn, inbox_id, now, delivery_id=turn.delivery.id, intent=type(intent).__name__)
+        return True
 
 
 async def _turn(
-    services: Services, conn: AsyncConnection, message: inbox.Inbound, now: datetime
-) -> tuple[Turn, Intent, list[Delivery]] | str:
-    """The delivery and intent of a message, or the deliveries to choose from, or why it matches nothing."""
+    services: Services,
+    conn: AsyncConnection,
+    message: inbox.Inbound,
+    now: datetime,
+    pressed: Pressed | None = None,
+) -> tuple[Turn, Intent, list[Delivery]] | str | None:
+    """The delivery and intent of a message, or the deliveries to choose from, or why it matches nothing.
+
+    None: a pressed button that names none of this sender's deliveries (forged, or long gone).
+    """
     known = await contacts.by_address(conn, message.channel, message.address)
     candidates = await _candidates(conn, [c.recipient_id for c in known], now)
+    if pressed is not None and pressed.delivery_id is not None:
+        chosen = next((d for d in candidates if d.id == pressed.delivery_id), None)
+        if chosen is None:
+            return None
+        asked = await conversations.recall(conn, message.channel, message.address, now) or {}
+        return await _make_turn(services, conn, now, message, chosen, asked), pressed.intent, []
     if not candidates:
         return "unknown sender" if not known else "no delivery to talk about"
     asked = await conversations.recall(conn, message.channel, message.address, now) or {}
@@ -87,9 +116,21 @@ async def _turn(
         ids: list[int] = asked.get("choices", [])
         chosen = next((d for d in candidates if 1 <= picked <= len(ids) and d.id == ids[picked - 1]), None)
         body, asked = str(asked.get("pending", "")), {}
-    intent = sms_text.parse(body, asked)
+    intent = pressed.intent if pressed is not None else sms_text.parse(body, asked)
     delivery = chosen or candidates[0]
-    promise = (await promises.current(conn, [delivery.id])).get(delivery.id)
+    turn = await _make_turn(services, conn, now, message, delivery, asked)
+    several = candidates if chosen is None and len(candidates) > 1 and not isinstance(intent, GLOBAL) else []
+    return turn, intent, several
+
+
+async def _make_turn(
+    services: Services,
+    conn: AsyncConnection,
+    now: datetime,
+    message: inbox.Inbound,
+    delivery: Delivery,
+    asked: Mapping[str, Any],
+) -> Turn:
     to = To(
         Channel(message.channel),
         message.address,
@@ -98,9 +139,8 @@ async def _turn(
         first_name(delivery.name),
         recipient_id=delivery.recipient_id,
     )
-    turn = Turn(services, conn, now, message, to, delivery, promise, asked)
-    several = candidates if chosen is None and len(candidates) > 1 and not isinstance(intent, GLOBAL) else []
-    return turn, intent, several
+    promise = (await promises.current(conn, [delivery.id])).get(delivery.id)
+    return Turn(services, conn, now, message, to, delivery, promise, asked)
 
 
 async def _candidates(conn: AsyncConnection, recipient_ids: list[int], now: datetime) -> list[Delivery]:
@@ -238,10 +278,12 @@ async def _offer(turn: Turn, prefix: list[Reply] | None = None) -> list[Reply]:
 async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
     if (why := _refusal(turn)) is not None:
         return _refused(turn, why)
-    offered = turn.asked.get("slots") if turn.asked.get("delivery_id") == turn.delivery.id else None
-    if not offered or intent.slot is None or not 1 <= intent.slot <= len(offered):
+    window = intent.window or _offered(turn, intent.slot)
+    if window is None:
         return await _offer(turn)
-    start, end = (datetime.fromisoformat(t) for t in offered[intent.slot - 1])
+    if intent.window is not None and not await _on_the_grid(turn, intent.window):
+        return await _offer(turn, prefix=_refused(turn, "taken"))  # a made-up or out-of-date time
+    start, end = window
     services = turn.services
     promise = await rescheduling.take(
         turn.conn,
@@ -256,6 +298,21 @@ async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
         return await _offer(turn, prefix=_refused(turn, "taken"))
     turn.promise = promise
     return [Reply(Kind.RESCHEDULED, _window(turn))]
+
+
+def _offered(turn: Turn, slot: int | None) -> tuple[datetime, datetime] | None:
+    """The window numbered `slot` in the last offer made for this delivery, if there is one."""
+    offered = turn.asked.get("slots") if turn.asked.get("delivery_id") == turn.delivery.id else None
+    if not offered or slot is None or not 1 <= slot <= len(offered):
+        return None
+    start, end = (datetime.fromisoformat(t) for t in offered[slot - 1])
+    return start, end
+
+
+async def _on_the_grid(turn: Turn, window: tuple[datetime, datetime]) -> bool:
+    """A pressed window is one this delivery could be offered now (the re-plan then checks the route)."""
+    grid = await rescheduling.candidates(turn.conn, turn.delivery, turn.now, turn.services.settings)
+    return any((s.start, s.end) == window for s in grid)
 
 
 async def ask_instructions(turn: Turn, _: intents.AskInstructions) -> list[Reply]:

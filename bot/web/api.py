@@ -15,7 +15,7 @@ from bot.usecases import inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
-from bot.web import errors, schemas
+from bot.web import errors, schemas, telegram
 from bot.web.deps import ServicesDep, require_api_key
 from bot.web.errors import ApiError
 
@@ -35,6 +35,7 @@ def create_web_app(services: Services, api_key: str) -> FastAPI:
     app.state.api_key = api_key
     errors.install(app)
     app.include_router(router)
+    app.include_router(telegram.router)
     return app
 
 

@@ -62,8 +62,22 @@ def test_locale_chain(locale: str, chain: tuple[str, ...]) -> None:
 def test_slots_are_numbered_choices() -> None:
     windows = [(at(MONDAY, 14), at(MONDAY, 16)), (at(date(2026, 11, 24), 8), at(date(2026, 11, 24), 10))]
     assert fmt.slots(windows, ZONE, "en", Channel.SMS) == [
-        {"n": 1, "day": "Mon 23 Nov", "window": "14:00-16:00", "label": "1) Mon 23 Nov 14:00-16:00"},
-        {"n": 2, "day": "Tue 24 Nov", "window": "08:00-10:00", "label": "2) Tue 24 Nov 08:00-10:00"},
+        {
+            "n": 1,
+            "day": "Mon 23 Nov",
+            "window": "14:00-16:00",
+            "label": "1) Mon 23 Nov 14:00-16:00",
+            "start": "2026-11-23T13:00:00+00:00",
+            "end": "2026-11-23T15:00:00+00:00",
+        },
+        {
+            "n": 2,
+            "day": "Tue 24 Nov",
+            "window": "08:00-10:00",
+            "label": "2) Tue 24 Nov 08:00-10:00",
+            "start": "2026-11-24T07:00:00+00:00",
+            "end": "2026-11-24T09:00:00+00:00",
+        },
     ]
     assert [s["label"] for s in fmt.slots(windows, ZONE, "de", Channel.TELEGRAM)] == [
         "Mo. 23. Nov., 14:00–16:00",

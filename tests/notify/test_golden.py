@@ -269,6 +269,22 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
     (T, "de", Kind.STATUS): (
         "Hallo Christopher, Ihre Sendung DS-104233 ist <b>unterwegs</b>: Mo. 23. Nov., 14:00–15:00."
     ),
+    # linked (a Telegram chat follows the delivery)
+    (S, "en", Kind.LINKED): (
+        "Doorstep: Hi Christopher, Telegram is now linked to order DS-104233. Updates will come there."
+    ),
+    (S, "de", Kind.LINKED): (
+        "Doorstep: Hallo Christopher, Telegram ist jetzt mit Ihrer Sendung DS-104233 verbunden. "
+        "Updates kommen dort."
+    ),
+    (T, "en", Kind.LINKED): (
+        "Hi Christopher, you're all set: we'll keep you posted here about order DS-104233. It is "
+        "<b>out for delivery</b>: Mon 23 Nov, 14:00–15:00."
+    ),
+    (T, "de", Kind.LINKED): (
+        "Hallo Christopher, alles klar: Wir halten Sie hier über Ihre Sendung DS-104233 auf dem "
+        "Laufenden. Sie ist <b>unterwegs</b>: Mo. 23. Nov., 14:00–15:00."
+    ),
     # help
     (S, "en", Kind.HELP): (
         "Doorstep delivery updates for order DS-104233. Reply 1 to confirm, 2 to change the time, "

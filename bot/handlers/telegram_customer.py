@@ -1,0 +1,146 @@
+"""Recipients on Telegram: deep-link linking, commands, buttons and free text, translated into use cases.
+
+Every update reaches these handlers after it was stored in the inbox (bot/handlers/telegram.py), so
+each handler gets `inbox_id` and hands the stored message to a use case; the answers go out through
+the outbox like every other message. Only what has no delivery to hang on (an unknown link, an
+expired button) is answered here directly.
+"""
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.domain import intents
+from bot.domain.intents import Intent
+from bot.notify import phrases
+from bot.notify.buttons import Act, Pick, Place, Stars
+from bot.services import Services
+from bot.usecases import linking
+from bot.usecases.respond import Pressed, respond
+
+SAY: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome": (
+            "Hi! I'm the delivery assistant. Open the Telegram link in your delivery message (SMS or "
+            "e-mail) and I'll keep you posted here and let you change the time or where to leave it."
+        ),
+        "unknown": "I don't know this link. Please open the Telegram link in your latest delivery message.",
+        "expired": "This link has expired: that delivery is finished.",
+        "elsewhere": (
+            "This delivery is already followed in another Telegram chat. Write to us if that wasn't you."
+        ),
+        "option_expired": "This option has expired.",
+        "private": "Please write to me in a private chat.",
+    },
+    "de": {
+        "welcome": (
+            "Hallo! Ich bin der Zustellassistent. Öffnen Sie den Telegram-Link aus Ihrer Zustellnachricht "
+            "(SMS oder E-Mail), dann halte ich Sie hier auf dem Laufenden."
+        ),
+        "unknown": (
+            "Diesen Link kenne ich nicht. Bitte öffnen Sie den Telegram-Link aus Ihrer letzten Nachricht."
+        ),
+        "expired": "Dieser Link ist abgelaufen: Die Zustellung ist abgeschlossen.",
+        "elsewhere": "Diese Sendung wird schon in einem anderen Telegram-Chat verfolgt. Schreiben Sie uns, "
+        "falls Sie das nicht waren.",
+        "option_expired": "Diese Auswahl ist abgelaufen.",
+        "private": "Bitte schreiben Sie mir in einem privaten Chat.",
+    },
+}
+
+
+def say(key: str, language: str | None) -> str:
+    return phrases.pick(SAY, language or "en")[key]
+
+
+async def start_with_link(
+    message: Message, command: CommandObject, services: Services, inbox_id: int
+) -> None:
+    outcome = await linking.link_chat(services, inbox_id, command.args or "", str(message.chat.id))
+    if outcome not in (linking.Linked.LINKED, linking.Linked.AGAIN):
+        await message.answer(say(outcome.value, _language(message)))
+
+
+async def start(message: Message) -> None:
+    await message.answer(say("welcome", _language(message)))
+
+
+async def status(message: Message, services: Services, inbox_id: int) -> None:
+    await respond(services, inbox_id, Pressed(intents.Status()))
+
+
+async def help_(message: Message, services: Services, inbox_id: int) -> None:
+    await respond(services, inbox_id, Pressed(intents.Help()))
+
+
+async def not_private(message: Message) -> None:
+    await message.answer(say("private", _language(message)))
+
+
+async def text(message: Message, services: Services, inbox_id: int) -> None:
+    """Free text and keywords: the same reading as an SMS (CODE 1234, "leave it at the back door"...)."""
+    await respond(services, inbox_id)
+
+
+MENU: dict[str, Intent] = {
+    "ok": intents.Confirm(),
+    "time": intents.AskSlots(),
+    "drop": intents.AskInstructions(),
+    "person": intents.Person(),
+}
+
+
+async def menu(query: CallbackQuery, callback_data: Act, services: Services, inbox_id: int) -> None:
+    intent = MENU.get(callback_data.what)
+    await _press(query, services, inbox_id, intent, callback_data.d)
+
+
+async def pick(query: CallbackQuery, callback_data: Pick, services: Services, inbox_id: int) -> None:
+    intent = intents.Reschedule(window=callback_data.window())
+    await _press(query, services, inbox_id, intent, callback_data.d)
+
+
+async def stars(query: CallbackQuery, callback_data: Stars, services: Services, inbox_id: int) -> None:
+    intent = intents.Rate(callback_data.n) if 1 <= callback_data.n <= 5 else None
+    await _press(query, services, inbox_id, intent, callback_data.d)
+
+
+async def place(query: CallbackQuery, callback_data: Place, services: Services, inbox_id: int) -> None:
+    intent = intents.SafeDrop(callback_data.place)
+    await _press(query, services, inbox_id, intent, callback_data.d)
+
+
+async def unknown_press(query: CallbackQuery) -> None:
+    """Data we never sent (or from an older version): nothing changes."""
+    await query.answer(say("option_expired", query.from_user.language_code), show_alert=True)
+
+
+async def _press(
+    query: CallbackQuery, services: Services, inbox_id: int, intent: Intent | None, delivery_id: int
+) -> None:
+    handled = intent is not None and await respond(services, inbox_id, Pressed(intent, delivery_id))
+    if handled:
+        await query.answer()
+    else:
+        await query.answer(say("option_expired", query.from_user.language_code), show_alert=True)
+
+
+def _language(message: Message) -> str | None:
+    return message.from_user.language_code if message.from_user else None
+
+
+def router() -> Router:
+    """A fresh router with every recipient handler (one per dispatcher: aiogram routers attach once)."""
+    found = Router(name="telegram-customer")
+    found.message.register(start_with_link, CommandStart(deep_link=True), F.chat.type == "private")
+    found.message.register(start, CommandStart())
+    found.message.register(status, Command("status"))
+    found.message.register(help_, Command("help"))
+    found.message.register(not_private, F.chat.type != "private")
+    found.message.register(text, F.text)
+    found.callback_query.register(menu, Act.filter())
+    found.callback_query.register(pick, Pick.filter())
+    found.callback_query.register(stars, Stars.filter())
+    found.callback_query.register(place, Place.filter())
+    found.callback_query.register(unknown_press)
+    return found
