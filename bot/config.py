@@ -182,9 +182,14 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(describe_errors(exc)) from None
 
 
+SECRET_WORDS = ("TOKEN", "SECRET", "KEY", "PASSWORD", "AUTH")
+
+
 def describe_errors(exc: ValidationError) -> str:
     lines = ["invalid configuration:"]
     for error in exc.errors():
         key = "DOORSTEP_" + "__".join(str(part) for part in error["loc"]).upper()
-        lines.append(f"  {key}: {error['msg']} (got {error.get('input')!r})")
+        secret = any(word in key for word in SECRET_WORDS)  # never echo a secret, even a wrong one
+        got = "(value hidden)" if secret else f"(got {error.get('input')!r})"
+        lines.append(f"  {key}: {error['msg']} {got}")
     return "\n".join(lines)

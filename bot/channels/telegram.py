@@ -82,12 +82,16 @@ ERRORS: list[tuple[type[BaseException], str, Failure, str, str | None]] = [
 ]
 
 
+REQUEST_TIMEOUT_S = 15
+
+
 def make_bot(settings: TelegramSettings) -> Bot | None:
     """The Bot for these settings, on their Bot API server; None without a token."""
     if settings.token is None:
         return None
     api = TelegramAPIServer.from_base(settings.api_base)
-    return Bot(settings.token.get_secret_value(), session=AiohttpSession(api=api))
+    # Well inside the outbox lease (60 s by default), even for a long message sent in parts.
+    return Bot(settings.token.get_secret_value(), session=AiohttpSession(api=api, timeout=REQUEST_TIMEOUT_S))
 
 
 @dataclass(frozen=True, slots=True)

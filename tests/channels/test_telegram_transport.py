@@ -1,4 +1,3 @@
-import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -9,8 +8,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import EditMessageText, Response, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.channels.base import Failure, Outgoing, Receipt, SendError
@@ -382,25 +380,10 @@ def test_wrong_telegram_settings_stop_start_up(monkeypatch: pytest.MonkeyPatch, 
         load_settings(_env_file=None)
 
 
-class EchoedFieldsSession(AiohttpSession):
-    """The emulator answers sendMessage with the request's form fields echoed into the Message, so
-    link_preview_options comes back as a JSON string where Telegram answers an object. Decode it, and
-    leave everything else to the production session."""
-
-    def check_response(
-        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
-    ) -> Response[TelegramType]:
-        answer = json.loads(content)
-        result = answer.get("result")
-        if isinstance(result, dict) and isinstance(result.get("link_preview_options"), str):
-            result["link_preview_options"] = json.loads(result["link_preview_options"])
-        return super().check_response(bot, method, status_code, json.dumps(answer))
-
-
 @pytest.fixture
 async def emulator_bot(telegram_emulator: Emulator) -> AsyncIterator[Bot]:
     api = TelegramAPIServer.from_base(telegram_emulator.url)
-    bot = Bot(BOT_TOKEN, session=EchoedFieldsSession(api=api))
+    bot = Bot(BOT_TOKEN, session=AiohttpSession(api=api))
     yield bot
     await bot.session.close()
 

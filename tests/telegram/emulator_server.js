@@ -88,10 +88,17 @@ class ShimServer extends TelegramServer {
     return delivery;
   }
 
-  // Telegram's dates are in seconds; the emulator answers with milliseconds.
+  // Telegram's dates are in seconds; the emulator answers with milliseconds. It also echoes form
+  // fields as sent, so JSON-encoded objects (link_preview_options, reply_markup) come back as strings.
   addBotMessage(rawMessage, botToken) {
     const message = super.addBotMessage(rawMessage, botToken);
-    return { ...message, date: Math.floor(message.date / 1000), from: BOT };
+    const decoded = {};
+    for (const field of ['link_preview_options', 'reply_markup']) {
+      if (typeof message[field] === 'string') {
+        try { decoded[field] = JSON.parse(message[field]); } catch (_error) { /* leave it as sent */ }
+      }
+    }
+    return { ...message, ...decoded, date: Math.floor(message.date / 1000), from: BOT };
   }
 }
 

@@ -66,3 +66,11 @@ def test_a_wrong_value_is_refused_naming_its_key(
     with pytest.raises(ConfigError) as refused:
         load_settings(_env_file=None)
     assert key in str(refused.value)
+
+
+def test_a_wrong_secret_is_named_but_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORSTEP_TELEGRAM__WEBHOOK_SECRET", "has spaces and $ecrets")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None)
+    assert "DOORSTEP_TELEGRAM__WEBHOOK_SECRET" in str(refused.value)
+    assert "$ecrets" not in str(refused.value)
