@@ -10,10 +10,11 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
+from bot.channels.telegram import keyboard as keyboard_of
 from bot.domain import intents
 from bot.domain.intents import Intent
-from bot.notify import phrases
-from bot.notify.buttons import Act, Pick, Place, Stars
+from bot.notify import buttons, phrases
+from bot.notify.buttons import Act, Lang, Pick, Place, Stars
 from bot.services import Services
 from bot.usecases import linking
 from bot.usecases.respond import Pressed, respond
@@ -31,6 +32,9 @@ SAY: dict[str, dict[str, str]] = {
         ),
         "option_expired": "This option has expired.",
         "private": "Please write to me in a private chat.",
+        "language": "Which language should I write in?",
+        "language_set": "I'll write in English from now on.",
+        "not_linked": "Open the Telegram link in your delivery message first.",
     },
     "de": {
         "welcome": (
@@ -45,6 +49,9 @@ SAY: dict[str, dict[str, str]] = {
         "falls Sie das nicht waren.",
         "option_expired": "Diese Auswahl ist abgelaufen.",
         "private": "Bitte schreiben Sie mir in einem privaten Chat.",
+        "language": "In welcher Sprache soll ich schreiben?",
+        "language_set": "Ich schreibe Ihnen ab jetzt auf Deutsch.",
+        "not_linked": "Öffnen Sie zuerst den Telegram-Link aus Ihrer Zustellnachricht.",
     },
 }
 
@@ -71,6 +78,22 @@ async def status(message: Message, services: Services, inbox_id: int) -> None:
 
 async def help_(message: Message, services: Services, inbox_id: int) -> None:
     await respond(services, inbox_id, Pressed(intents.Help()))
+
+
+async def language(message: Message) -> None:
+    await message.answer(
+        say("language", _language(message)), reply_markup=keyboard_of(buttons.languages(linking.LANGUAGES))
+    )
+
+
+async def language_chosen(
+    query: CallbackQuery, callback_data: Lang, services: Services, inbox_id: int
+) -> None:
+    chat = str(query.message.chat.id) if query.message else str(query.from_user.id)
+    if await linking.set_language(services, inbox_id, chat, callback_data.code):
+        await query.answer(say("language_set", callback_data.code), show_alert=True)
+    else:
+        await query.answer(say("not_linked", query.from_user.language_code), show_alert=True)
 
 
 async def not_private(message: Message) -> None:
@@ -136,11 +159,13 @@ def router() -> Router:
     found.message.register(start, CommandStart())
     found.message.register(status, Command("status"))
     found.message.register(help_, Command("help"))
+    found.message.register(language, Command("language"))
     found.message.register(not_private, F.chat.type != "private")
     found.message.register(text, F.text)
     found.callback_query.register(menu, Act.filter())
     found.callback_query.register(pick, Pick.filter())
     found.callback_query.register(stars, Stars.filter())
     found.callback_query.register(place, Place.filter())
+    found.callback_query.register(language_chosen, Lang.filter())
     found.callback_query.register(unknown_press)
     return found

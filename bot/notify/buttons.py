@@ -53,6 +53,10 @@ class Place(CallbackData, prefix="p"):
     place: SafeDropPlace
 
 
+class Lang(CallbackData, prefix="l"):
+    code: str
+
+
 MENU = ("ok", "time", "drop", "person")
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -118,6 +122,10 @@ def places(delivery_id: int, locale: str) -> Keyboard:
     presets = [p for p in SafeDropPlace if p not in (SafeDropPlace.OTHER, SafeDropPlace.NEIGHBOUR)]
     buttons = [_button(names[p].capitalize(), Place(d=delivery_id, place=p)) for p in presets]
     return [buttons[n : n + 2] for n in range(0, len(buttons), 2)]
+
+
+def languages(names: Mapping[str, str]) -> Keyboard:
+    return [[_button(name, Lang(code=code)) for code, name in names.items()]]
 
 
 def _button(text: str, data: CallbackData) -> Button:

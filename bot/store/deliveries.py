@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.deliveries import Delivery, Status
+from bot.domain.deliveries import OPEN, Delivery, Status
 from bot.domain.intake import DeliveryInput
 from bot.store.tables import deliveries, recipients
 
@@ -120,6 +120,21 @@ async def for_recipient(conn: AsyncConnection, recipient_id: int) -> list[Delive
         .order_by(deliveries.c.window_start)
     )
     return [_delivery(row) for row in await conn.execute(query)]
+
+
+async def set_language(
+    conn: AsyncConnection, recipient_ids: Sequence[int], locale: str, now: datetime
+) -> None:
+    """The recipients' language, and that of their deliveries not finished yet (messages use the latter)."""
+    await conn.execute(
+        recipients.update().where(recipients.c.id.in_(recipient_ids)).values(locale=locale, updated_at=now)
+    )
+    await conn.execute(
+        deliveries.update()
+        .where(deliveries.c.recipient_id.in_(recipient_ids))
+        .where(deliveries.c.status.in_([s.value for s in OPEN]))
+        .values(locale=locale, updated_at=now)
+    )
 
 
 async def set_standing_safe_drop(

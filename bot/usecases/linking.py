@@ -95,3 +95,20 @@ async def link_chat(services: Services, inbox_id: int, token: str, chat_id: str)
         await outbox.enqueue(conn, [greeting], now)
         await inbox.finish(conn, inbox_id, now, delivery_id=delivery.id, intent="Link")
         return outcome
+
+
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+
+
+async def set_language(services: Services, inbox_id: int, chat_id: str, locale: str) -> bool:
+    """Messages to everyone this chat follows, in `locale` from now on; False if the chat follows nobody."""
+    async with services.store.tx() as conn:
+        now = services.clock.now()
+        following = [c.recipient_id for c in await contacts.by_address(conn, Channel.TELEGRAM.value, chat_id)]
+        if locale not in LANGUAGES or not following:
+            await inbox.finish(conn, inbox_id, now, delivery_id=None, intent="Language", status="refused")
+            return False
+        await delivery_store.set_language(conn, following, locale, now)
+        await events.append(conn, now, "recipient.language", actor="recipient", data={"locale": locale})
+        await inbox.finish(conn, inbox_id, now, delivery_id=None, intent="Language")
+        return True

@@ -280,3 +280,24 @@ def _to() -> To:
 
 
 __all__ = ["DAY"]
+
+
+async def test_language_switches_the_chats_messages(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+) -> None:
+    services = planned_day
+    await linked(services, telegram, 1)
+    command = start("x", update_id=20)
+    command["message"]["text"] = "/language"
+    await deliver(services, telegram, command)
+    offer = recording_session.sent(SendMessage)[-1]
+    assert offer.reply_markup is not None
+    codes = [b.callback_data for b in offer.reply_markup.inline_keyboard[0]]  # type: ignore[union-attr]
+    assert codes == ["l:en", "l:de"]
+    await deliver(services, telegram, press("l:de", update_id=21))
+    assert recording_session.sent(AnswerCallbackQuery)[-1].text == "Ich schreibe Ihnen ab jetzt auf Deutsch."
+    assert (await row_of(services, 1))["locale"] == "de"
+    await deliver(services, telegram, press(Act(what="ok", d=1).pack(), update_id=22))
+    assert recording_session.sent(SendMessage)[-1].text.startswith("Danke")
