@@ -135,8 +135,15 @@ class SandboxSettings(BaseModel):
 class MessagesSettings(BaseModel):
     """What recipients are told, and when: the loop's rules."""
 
+    @field_validator("track_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     brand: str = Field(default="Doorstep", min_length=1, max_length=20)
-    track_url: str = "https://track.example.org/t/{token}"
+    # Your tracking page ({token}: the delivery's tracking token). Unset: the bot's Telegram deep link
+    # when DOORSTEP_TELEGRAM__USERNAME is set (the same token links the chat), else no link.
+    track_url: str | None = None
     pre_delivery_at: time = time(18, 0)  # local time the day before; or at publish if the plan comes later
     cutoff_minutes: int = Field(default=30, ge=0, le=24 * 60)
     reschedule_days: int = Field(default=3, ge=0, le=14)

@@ -77,7 +77,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
         Channel.SMS.value: sandbox,
         Channel.TELEGRAM.value: TelegramTransport(bot) if bot else sandbox,
     }
-    composer = Composer(Renderer(make_environment()), settings.messages)
+    composer = Composer(Renderer(make_environment()), settings.messages, settings.telegram.username)
     return Services(
         settings, clock or SystemClock(), store, matrix, http, sandbox, transports, composer, telegram_bot=bot
     )

@@ -71,9 +71,12 @@ def driver(person: Driver, timezone: str, locale: str = "en") -> To:
 class Composer:
     """Renders a kind for one reader and wraps it as an outbox row with its idempotency key."""
 
-    def __init__(self, renderer: Renderer, settings: MessagesSettings) -> None:
+    def __init__(
+        self, renderer: Renderer, settings: MessagesSettings, telegram_username: str | None = None
+    ) -> None:
         self.renderer = renderer
         self.settings = settings
+        self.telegram_username = telegram_username
 
     def message(
         self,
@@ -120,7 +123,16 @@ class Composer:
         )
 
     def track_url(self, delivery: Delivery) -> str:
-        return self.settings.track_url.format(token=delivery.tracking_token)
+        """The delivery's link: the tracking page, else the bot's deep link, else none ("")."""
+        if self.settings.track_url:
+            return self.settings.track_url.format(token=delivery.tracking_token)
+        return self.deep_link(delivery)
+
+    def deep_link(self, delivery: Delivery) -> str:
+        """`t.me/<bot>?start=<token>`: opening it links the chat to the delivery ("" without a bot name)."""
+        if not self.telegram_username:
+            return ""
+        return f"https://t.me/{self.telegram_username}?start={delivery.tracking_token}"
 
     def window(self, to: To, start: datetime, end: datetime) -> str:
         return fmt.window(start, end, to.timezone, to.channel)

@@ -1,8 +1,11 @@
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from jinja2 import UndefinedError
 
+from bot.config import MessagesSettings
+from bot.notify.compose import Composer
 from bot.notify.kinds import KINDS, Audience, Channel, Kind
 from bot.notify.render import CHANNELS, Renderer, make_environment
 from tests.notify.samples import LONGEST, changed_stops, route_stops, sample_fields
@@ -149,3 +152,23 @@ def test_a_driver_note_shows_a_code_only_where_it_changed(renderer: Renderer) ->
     text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES, fields).text
     assert "<code>B-2207</code>" in text
     assert "9999" not in text
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM])
+@pytest.mark.parametrize("kind", [Kind.PRE_DELIVERY, Kind.OUT_FOR_DELIVERY])
+def test_without_a_link_the_message_just_ends(renderer: Renderer, channel: Channel, kind: Kind) -> None:
+    fields = {**sample_fields(channel, "en", kind), "track_url": ""}
+    text = renderer.render(channel, "en", kind, fields).text
+    assert "href" not in text
+    assert text == text.rstrip()
+    assert text.endswith(".")
+
+
+def test_the_link_is_the_tracking_page_else_the_bots_deep_link(renderer: Renderer) -> None:
+    parcel = SimpleNamespace(tracking_token="Ab3dE9xYz0-_")
+    plain = Composer(renderer, MessagesSettings())
+    assert plain.track_url(parcel) == ""  # type: ignore[arg-type]
+    bot = Composer(renderer, MessagesSettings(), telegram_username="doorstep_bot")
+    assert bot.track_url(parcel) == "https://t.me/doorstep_bot?start=Ab3dE9xYz0-_"  # type: ignore[arg-type]
+    page = Composer(renderer, MessagesSettings(track_url="https://t.example/{token}"), "doorstep_bot")
+    assert page.track_url(parcel) == "https://t.example/Ab3dE9xYz0-_"  # type: ignore[arg-type]
