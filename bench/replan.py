@@ -1,238 +1,408 @@
-"""Incremental re-plan vs a full re-solve, mid-day on a synthetic day (DESIGN.md: re-planning without churn).
+"""Re-plan after a reschedule, through the use case and a SQLite store, vs a full re-solve (DESIGN.md).
 
-A seeded random day around a city (haversine matrix) is planned the nightly way, advanced to
-11:00 local (stops started before then are done, vans wait at their last stop with the rest on
-board), and then, one at a time, a job is moved to a later window. Each re-plan is timed as the
-engine call, `replan()`, on the day's matrix held in memory (`DayMatrix`), as a service holds it.
+A seeded synthetic day (sim.sample's rows with 1-2 h windows) is imported into a fresh SQLite file
+and planned the nightly way (`plan_date`). The virtual clock then runs the morning: the vans leave
+at 07:30, every stop whose planned service ends by 11:00 local is delivered, in time order, through
+`progress.record_stop_event`, and at 11:00 each van reports where it is (its ETAs are refreshed).
+Then, one at a time, different recipients move their delivery to a later 1-2 h window of the day
+with `rescheduling.take`, each in its own store transaction, as the inbound path does.
 
-"moved" counts the other recipients whose window, derived from the new ETA as the nightly plan
-derives it, starts more than 15 min away from the one derived before the change; "broken" counts
-the other recipients whose new ETA is outside the window they were promised (or who lost their stop).
-The full re-solve baseline is DESIGN.md's (unseeded, parcels free to move); the same solve with the
-parcels locked to their vans is printed too: it is far faster, as the search no longer spans vans.
+latency  from just before `take` to the commit of its transaction: the re-plan is solved and the
+         new routes, ETAs, promises and queued messages are stored. A refused take (None: the
+         route cannot honour that window) is counted, and its time shown apart.
+moved    other recipients whose current promise (the latest in the ledger) changed with that
+         reschedule; `told` are those of them who get a message (moved past the threshold).
+broken   other deliveries open on a route before the reschedule that are on no route after it, or
+         whose stored planned arrival is outside their current promise without the re-plan having
+         reported them late (a late stop gets a new promise and a delay notice): a promise
+         silently broken.
+full     a full VROOM re-solve (`replan(..., from_scratch=True)`, exploration 1) of the state the
+         first reschedule re-planned (`day_state` of the stored day, the new window applied): vans
+         where they are, every promise a hard window. As DESIGN.md measured it, parcels are free to
+         change van; `--baseline locked` keeps them on their van, as `day_state` has it, which
+         makes it one small solve per van and far faster. Both are printed; ratio = full_ms /
+         p50_ms. Its "moved" are the other stops it serves outside their promise (each would get
+         a new one).
+cost     travel seconds of what is left of the day, each van from where it is at 11:00 back to its
+         depot; cost_delta_pct = (incremental - full) / full x 100 (negative: incremental cheaper).
 
-    python -m bench.replan            # 1000 stops, 25 vans, 60 reschedules, the full re-solves once
-    python -m bench.replan --quick    # 200 stops, 5 vans: a smoke test
+The bench's own reads between takes run with the garbage collector paused and keep only flat maps,
+so they leave no collector work to the timed takes; the takes run with the collector as it is.
+
+    python -m bench.replan            # 1000 stops, 25 vans, 60 reschedules (several minutes)
+    python -m bench.replan --quick    # 200 stops, 5 vans, 50 reschedules: a smoke test
 """
 
 import argparse
 import asyncio
+import gc
 import math
 import random
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from eta.geo import LatLon
-from eta.matrix import HaversineMatrix, MatrixProvider
-from eta.model import DayState, JobSpec, Plan, PlannedRoute, Replan, VanState, VehicleSpec, Window
-from eta.plan import plan_day
-from eta.replan import DayMatrix, moved, promises, refresh_etas, replan
-from eta.windows import promised_window
+import sqlalchemy as sa
 
-ZONE = ZoneInfo("Europe/Berlin")
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.services import Services, build_services
+from bot.store import deliveries as delivery_store
+from bot.store.tables import events
+from bot.usecases import progress, rescheduling
+from bot.usecases.day import Day, day_state, load_day
+from bot.usecases.fleet import FleetIn
+from bot.usecases.intake import import_deliveries
+from bot.usecases.planning import plan_date
+from eta import slots
+from eta.model import DayState, Window
+from eta.replan import refresh_etas, replan
+from sim.sample import BERLIN, sample_day
+
+ZONE = ZoneInfo(BERLIN.timezone)
 DAY = date(2026, 11, 23)
-CENTRE = LatLon(52.52, 13.405)
-RADIUS_KM = 10.0
-SERVICE_S = 180
-THRESHOLD = timedelta(minutes=15)
-PROBES = 4
-
-type Fleet = dict[int, PlannedRoute]
+SHIFT = (clock_time(7, 30), clock_time(19, 30))
+LAST_END = clock_time(19, 0)  # requested and rescheduled windows end by then
+WIDTHS = (60, 90, 120)  # minutes
+PROBES = 4  # later windows tried per recipient before moving on to another
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    job_id: int
-    window: Window
-    ms: float
-    moved: int
-    broken: int
-    late: bool
-    cost: int
-
-
-def local(hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(DAY, clock_time(hour, minute), ZONE).astimezone(UTC)
+def local(hour: int, minute: int = 0, day: date = DAY) -> datetime:
+    return datetime.combine(day, clock_time(hour, minute), ZONE)
 
 
 def hhmm(moment: datetime) -> str:
     return moment.astimezone(ZONE).strftime("%H:%M")
 
 
-def synthetic_day(stops: int, vans: int, seed: int) -> tuple[list[VehicleSpec], list[JobSpec]]:
-    """Stops spread over a disc around the depot; 1-2 h requested windows between 09:00 and 19:00."""
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class FullCollections:
+    """Time the collector spends in full (generation 2) passes, as gc.callbacks reports them."""
+
+    def __init__(self) -> None:
+        self.ms, self._started = 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.ms += (time.perf_counter() - self._started) * 1000
+
+
+def day_file(stops: int, vans: int, seed: int) -> dict[str, Any]:
+    """sim.sample's day with every window 1-2 h wide, on the half hour, between 08:00 and 19:00."""
+    data = sample_day(DAY, stops, vans, seed=seed)
     rng = random.Random(seed)
-    capacity = math.ceil(stops / vans * 1.3)
-    fleet = [VehicleSpec(n, CENTRE, CENTRE, local(8), local(20), capacity) for n in range(1, vans + 1)]
-    jobs = []
-    for n in range(1, stops + 1):
-        start, width = rng.randrange(9, 18), rng.choice((1, 2))
-        jobs.append(JobSpec(n, _place(rng), local(start), local(start + width), SERVICE_S, 1))
-    return fleet, jobs
+    for row in data["deliveries"]:
+        width = rng.choice(WIDTHS)
+        start = local(8) + timedelta(minutes=30 * rng.randrange((660 - width) // 30 + 1))
+        row["window_start"], row["window_end"] = hhmm(start), hhmm(start + timedelta(minutes=width))
+    for driver in data["drivers"]:
+        driver["shift_start"], driver["shift_end"] = (moment.strftime("%H:%M") for moment in SHIFT)
+    return data
 
 
-def _place(rng: random.Random) -> LatLon:
-    km, angle = RADIUS_KM * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
-    lat = CENTRE.lat + km * math.sin(angle) / 111.32
-    lon = CENTRE.lon + km * math.cos(angle) / (111.32 * math.cos(math.radians(CENTRE.lat)))
-    return LatLon(round(lat, 6), round(lon, 6))
+async def prepare(services: Services, clock: ManualClock, args: argparse.Namespace) -> None:
+    """Import the day the evening before and plan it (setup, not measured)."""
+    data = day_file(args.stops, args.vans, args.seed)
+    clock.set(local(16, day=DAY - timedelta(days=1)))
+    fleet_in = FleetIn.model_validate({k: data[k] for k in ("depots", "drivers")})
+    started = time.perf_counter()
+    rows = list(enumerate(data["deliveries"], 1))
+    await import_deliveries(services.store, clock, services.settings.day, rows, fleet_in=fleet_in)
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    result = await plan_date(
+        services.store, clock, services.settings.eta, services.matrix, DAY, actor="bench"
+    )
+    print(
+        f"day: {args.stops} stops, {args.vans} vans, 1-2 h windows, haversine; import {imported:.1f} s; "
+        f"nightly plan (VROOM x{services.settings.eta.exploration}) {time.perf_counter() - started:.1f} s: "
+        f"{len(result.routes)} vans used, cost {result.plan.cost}, unassigned {len(result.unassigned)}",
+        flush=True,
+    )
 
 
-def mid_day(plan: Plan, fleet: Sequence[VehicleSpec], jobs: Sequence[JobSpec], now: datetime) -> DayState:
-    """Stops started before `now` are done; each van waits at its last stop with the rest on board."""
-    by_van = {route.vehicle_id: route for route in plan.routes}
-    by_job = {job.id: job for job in jobs}
-    vans = tuple(_van(van, by_van.get(van.id), by_job, now) for van in fleet)
-    left = {job_id for van in vans for job_id in van.order}
-    promised = promises(plan.routes, requested(jobs))
-    return DayState(vans, tuple(job for job in jobs if job.id in left), promised)
+async def morning(services: Services, clock: ManualClock, now: datetime) -> None:
+    """Vans out at shift start, stops delivered in time order until `now`, then every van's position."""
+    started = time.perf_counter()
+    clock.set(local(SHIFT[0].hour, SHIFT[0].minute))
+    day = await read_day(services)
+    for driver_id in day.routes:
+        await progress.start_route(services, driver_id, actor="driver")
+    delivered = 0
+    while (due := next_done(day, now)) is not None:
+        clock.set(due[1])
+        await progress.record_stop_event(services, due[0], progress.StopEvent.DELIVERED, actor="driver")
+        delivered += 1
+        day = await read_day(services)
+    clock.set(now)
+    for driver_id, route in day.routes.items():
+        done = day.done(route)
+        where = day.deliveries[done[-1].delivery_id] if done else day.depots[day.drivers[driver_id].depot_id]
+        await progress.update_position(services, driver_id, where.lat, where.lon, actor="driver")
+    after = Snapshot.of(await read_day(services))
+    print(
+        f"morning to {hhmm(now)}: {delivered} stops delivered through record_stop_event, "
+        f"{len(after.van)} left on the vans; {len(day.routes)} positions reported at {hhmm(now)} "
+        f"(ETAs refreshed); {len(after.outside(frozenset()))} arrivals outside their promise "
+        f"({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
 
 
-def _van(van: VehicleSpec, route: PlannedRoute | None, jobs: dict[int, JobSpec], now: datetime) -> VanState:
-    stops = route.stops if route else ()
-    done = [stop for stop in stops if stop.arrival < now]
-    rest = tuple(stop.job_id for stop in stops if stop.arrival >= now)
-    if done:
-        last = jobs[done[-1].job_id]
-        free = done[-1].arrival + timedelta(seconds=last.service_s)
-        van = replace(van, start=last.location, shift_start=max(van.shift_start, free))
-    return VanState(van, rest, frozenset(rest))
+def next_done(day: Day, now: datetime) -> tuple[int, datetime] | None:
+    """The earliest next stop of any van whose service ends by `now`, and when it ends."""
+    ends = [
+        (
+            stop.planned_arrival + timedelta(seconds=day.deliveries[stop.delivery_id].service_s),
+            stop.delivery_id,
+        )
+        for stop in (day.remaining(route)[0] for route in day.routes.values() if day.remaining(route))
+    ]
+    end, delivery_id = min(ends, default=(now, 0))
+    return (delivery_id, end) if ends and end <= now else None
 
 
-def requested(jobs: Sequence[JobSpec]) -> dict[int, Window]:
-    return {job.id: (job.window_start, job.window_end) for job in jobs}
+async def read_day(services: Services) -> Day:
+    async with services.store.read() as conn:
+        day = await load_day(conn, DAY)
+    assert day is not None
+    return day
 
 
-async def refreshed(state: DayState, matrix: MatrixProvider, now: datetime) -> tuple[Fleet, DayState, int]:
-    """Every van's ETAs for its order (plan mode); stops already late get a new promise (a delay notice)."""
-    fleet: Fleet = {}
-    fresh: dict[int, Window] = {}
-    asked = requested(state.jobs)
-    for van in (van for van in state.vans if van.order):
-        route = await refresh_etas(van.vehicle, van.order, state.jobs, matrix, now, promised=state.promised)
-        fleet[van.vehicle.id] = route
-        fresh.update((late.job_id, promised_window(late.eta, asked[late.job_id])) for late in route.late)
-    return fleet, replace(state, promised={**state.promised, **fresh}), len(fresh)
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The open stops of the active plan as stored, in flat maps by delivery id."""
+
+    van: dict[int, int]
+    arrival: dict[int, datetime]
+    version: dict[int, int]  # of the current promise
+    start: dict[int, datetime]
+    end: dict[int, datetime]
+    asked_end: dict[int, datetime]  # end of the requested window
+
+    @classmethod
+    def of(cls, day: Day) -> "Snapshot":
+        stops = {s.delivery_id: (r.driver_id, s) for r in day.routes.values() for s in day.remaining(r)}
+        promised = {d: day.promises[d] for d in stops if d in day.promises}
+        return cls(
+            {d: van for d, (van, _) in stops.items()},
+            {d: stop.planned_arrival for d, (_, stop) in stops.items()},
+            {d: p.version for d, p in promised.items()},
+            {d: p.start for d, p in promised.items()},
+            {d: p.end for d, p in promised.items()},
+            {d: day.deliveries[d].window_end for d in stops},
+        )
+
+    def outside(self, excused: frozenset[int]) -> set[int]:
+        """Stops whose planned arrival is not inside their current promise (`excused` aside)."""
+        return {
+            d
+            for d, arrival in self.arrival.items()
+            if d not in excused and not (d in self.start and self.start[d] <= arrival <= self.end[d])
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    delivery_id: int
+    van: int
+    promised: Window
+    window: Window
+    ms: float
+    moved: int
+    told: int
+    broken: int
+    gc_ms: float  # full collections during the take
+
+
+def later_windows(snap: Snapshot, delivery_id: int, rng: random.Random) -> list[Window]:
+    """1-2 h windows on the half hour after both the requested and the promised one, ending by 19:00."""
+    after = max(snap.asked_end[delivery_id], snap.end[delivery_id]).astimezone(ZONE)
+    first = local(after.hour) + timedelta(minutes=30 * math.ceil((after.minute + after.second / 60) / 30))
+    last = local(LAST_END.hour, LAST_END.minute)
+    windows = [
+        (first + timedelta(minutes=30 * n), first + timedelta(minutes=30 * n + width))
+        for width in WIDTHS
+        for n in range(int((last - first - timedelta(minutes=width)) / timedelta(minutes=30)) + 1)
+    ]
+    return rng.sample(windows, min(PROBES, len(windows)))
+
+
+def movable(day: Day, now: datetime, settings: Settings) -> list[int]:
+    """Open stops their recipient may still move (the cut-off rule), in id order."""
+    return sorted(
+        stop.delivery_id
+        for route in day.routes.values()
+        for stop in day.remaining(route)
+        if rescheduling.refusal(
+            day.deliveries[stop.delivery_id], day.promises.get(stop.delivery_id), now, settings
+        )
+        is None
+    )
+
+
+async def take(services: Services, delivery_id: int, window: Window, now: datetime) -> tuple[float, bool]:
+    """One reschedule through the use case; the time from the call to the commit."""
+    async with services.store.tx() as conn:
+        delivery = await delivery_store.get(conn, delivery_id)
+        assert delivery is not None
+        slot, matrix = rescheduling.Slot(*window), services.day_matrix(DAY)
+        started = time.perf_counter()
+        promise = await rescheduling.take(
+            conn, delivery, slot, now, services.settings, services.composer, matrix
+        )
+    return (time.perf_counter() - started) * 1000, promise is not None
+
+
+async def last_revision(services: Services) -> dict[str, Any]:
+    query = sa.select(events.c.data).where(events.c.kind == "plan.revised").order_by(events.c.id.desc())
+    async with services.store.read() as conn:
+        data: dict[str, Any] = (await conn.execute(query.limit(1))).scalar_one()
+    return data
+
+
+def judge(before: Snapshot, after: Snapshot, delivery_id: int, late: Sequence[int]) -> tuple[int, int]:
+    """(moved, broken) among the other recipients, from what the store held before and holds after."""
+    moved = sum(
+        1
+        for d, version in after.version.items()
+        if d != delivery_id and d in before.version and version != before.version[d]
+    )
+    lost = set(before.van) - set(after.van) - {delivery_id}
+    return moved, len(lost) + len(after.outside(frozenset({delivery_id, *late})))
+
+
+@dataclass(frozen=True, slots=True)
+class First:
+    """The first reschedule: the state it re-planned, and the cost of the day as it stored it."""
+
+    state: DayState
+    delivery_id: int
+    cost: int
+
+
+@dataclass
+class Run:
+    """The reschedules so far, the refused takes' times, and the day as the first one found it."""
+
+    before: DayState
+    samples: list[Sample] = field(default_factory=list)
+    refused: list[float] = field(default_factory=list)
+    first: First | None = None
 
 
 async def reschedules(
-    state: DayState, matrix: MatrixProvider, now: datetime, count: int, seed: int
-) -> tuple[list[tuple[int, Window]], list[float]]:
-    """`count` different jobs, each with a later window the engine can serve on time, as a slot
-    service would offer; also the re-plan times of the windows it had to turn down (served late)."""
+    services: Services, now: datetime, count: int, seed: int, gc_full: FullCollections
+) -> Run:
+    """`count` different recipients move to a later window, one at a time, each timed through `take`."""
     rng = random.Random(seed)
-    picks: list[tuple[int, Window]] = []
-    refused: list[float] = []
-    for job in rng.sample(list(state.jobs), len(state.jobs)):
-        for window in later_windows(job, state.promised[job.id], rng)[:PROBES]:
-            started = time.perf_counter()
-            result = await replan(
-                rescheduled(state, job.id, window), matrix, now=now, changed=frozenset({job.id})
-            )
-            if not any(late.job_id == job.id for late in result.late):
-                picks.append((job.id, window))
-                break
-            refused.append((time.perf_counter() - started) * 1000)
-        if len(picks) == count:
+    with collector_paused():
+        day = await read_day(services)
+        order, run, snap = movable(day, now, services.settings), Run(day_state(day, now)), Snapshot.of(day)
+        del day
+    rng.shuffle(order)
+    cutoff = now + timedelta(minutes=services.settings.messages.cutoff_minutes)
+    print(f"{'delivery':>8} {'van':>4} {'promised':>11} {'new window':>11} {'ms':>7} moved told broken")
+    gc.collect()
+    for delivery_id in order:
+        if len(run.samples) == count:
             break
-    return picks, refused
+        if snap.start.get(delivery_id, now) >= cutoff:  # still on a route, and not too late to move
+            snap = await attempt(
+                services, run, snap, delivery_id, later_windows(snap, delivery_id, rng), gc_full
+            )
+    return run
 
 
-def later_windows(job: JobSpec, promised: Window, rng: random.Random) -> list[Window]:
-    """1-2 h windows starting on the hour after both the requested and promised ones, ending by 19:30."""
-    first = max(job.window_end, promised[1]).astimezone(ZONE).hour + 1
-    windows = [
-        (local(hour), min(local(hour) + timedelta(hours=width), local(19, 30)))
-        for hour in range(first, 19)
-        for width in (1, 1.5, 2)
-    ]
-    return rng.sample(windows, len(windows))
+async def attempt(
+    services: Services,
+    run: Run,
+    snap: Snapshot,
+    delivery_id: int,
+    windows: Sequence[Window],
+    gc_full: FullCollections,
+) -> Snapshot:
+    """`take` the first of `windows` the route can honour; the store as it is afterwards."""
+    now = services.clock.now()
+    for window in windows:
+        gc_before = gc_full.ms
+        ms, taken = await take(services, delivery_id, window, now)
+        if not taken:
+            run.refused.append(ms)
+            continue
+        with collector_paused():
+            day = await read_day(services)
+            after = Snapshot.of(day)
+            if run.first is None:
+                job = next(job for job in run.before.jobs if job.id == delivery_id)
+                state = slots.with_window(run.before, job, window)
+                run.first = First(state, delivery_id, await fleet_cost(services, day, now))
+            del day
+            revision = await last_revision(services)
+        moved, broken = judge(snap, after, delivery_id, revision["late"])
+        promised = (snap.start[delivery_id], snap.end[delivery_id])
+        van, told, gc_ms = snap.van[delivery_id], revision["told"], gc_full.ms - gc_before
+        run.samples.append(Sample(delivery_id, van, promised, window, ms, moved, told, broken, gc_ms))
+        print(row(run.samples[-1]), flush=True)
+        return after
+    return snap
 
 
-def rescheduled(state: DayState, job_id: int, window: Window) -> DayState:
-    jobs = tuple(
-        replace(job, window_start=window[0], window_end=window[1]) if job.id == job_id else job
-        for job in state.jobs
-    )
-    return replace(state, jobs=jobs)
-
-
-def overlay(base: Fleet, result: Replan) -> list[PlannedRoute]:
-    """The whole fleet after a re-plan: the vans it touched, every other van as it was."""
-    touched = {route.vehicle_id: route for route in result.routes}
-    return [*touched.values(), *(route for van_id, route in base.items() if van_id not in touched)]
-
-
-def broken(state: DayState, routes: Sequence[PlannedRoute], job_id: int) -> int:
-    """Other recipients served outside their promised window, or not served at all."""
-    served = {stop.job_id: stop.arrival for route in routes for stop in route.stops}
-    others = [job.id for job in state.jobs if job.id != job_id]
-    return sum(1 for other in others if not _kept(state.promised[other], served.get(other)))
-
-
-def _kept(window: Window, eta: datetime | None) -> bool:
-    return eta is not None and window[0] <= eta <= window[1]
-
-
-def churn(before: dict[int, Window], state: DayState, routes: Sequence[PlannedRoute], job_id: int) -> int:
-    return len(moved(before, promises(routes, requested(state.jobs)), THRESHOLD) - {job_id})
-
-
-async def measure(
-    state: DayState, matrix: MatrixProvider, now: datetime, change: tuple[int, Window], base: Fleet
-) -> Sample:
-    job_id, window = change
-    after = rescheduled(state, job_id, window)
-    started = time.perf_counter()
-    result = await replan(after, matrix, now=now, changed=frozenset({job_id}))
-    ms = (time.perf_counter() - started) * 1000
-    routes = overlay(base, result)
-    before = promises(base.values(), requested(state.jobs))
-    late = any(late.job_id == job_id for late in result.late)
-    cost = sum(route.duration_s for route in routes)
-    return Sample(
-        job_id, window, ms, churn(before, after, routes, job_id), broken(after, routes, job_id), late, cost
-    )
+async def fleet_cost(services: Services, day: Day, now: datetime) -> int:
+    """Travel seconds of every van's remaining order, timed from where it is now (plan mode)."""
+    state = day_state(day, now)
+    total = 0
+    for van in (van for van in state.vans if van.order):
+        matrix = services.day_matrix(DAY)
+        route = await refresh_etas(van.vehicle, van.order, state.jobs, matrix, now, promised=state.promised)
+        total += route.duration_s
+    return total
 
 
 @dataclass(frozen=True, slots=True)
 class Full:
-    """One full re-solve of the state of the first reschedule."""
-
     ms: float
     cost: int
     moved: int
-    broken: int
+    unserved: int
     switched: int
 
 
-async def full_resolve(
-    state: DayState, matrix: MatrixProvider, now: datetime, job_id: int, base: Fleet, runs: int
-) -> Full:
-    """The same state solved unseeded from scratch over the whole fleet (median time of `runs`)."""
-    timings, result = [], None
+async def full_resolve(services: Services, first: First, *, free: bool, runs: int) -> Full:
+    """The first reschedule's state solved from scratch over the whole fleet (median time of `runs`)."""
+    state = unlocked(first.state) if free else first.state
+    changed, now = frozenset({first.delivery_id}), services.clock.now()
+    timings: list[float] = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = await replan(state, matrix, now=now, changed=frozenset({job_id}), from_scratch=True)
+        result = await replan(state, services.day_matrix(DAY), now=now, changed=changed, from_scratch=True)
         timings.append((time.perf_counter() - started) * 1000)
-    assert result is not None
-    routes = overlay(base, result)
-    before = promises(base.values(), requested(state.jobs))
-    van_of = {stop.job_id: route.vehicle_id for route in routes for stop in route.stops}
-    switched = sum(1 for van in state.vans for job_id in van.order if van_of.get(job_id) != van.vehicle.id)
-    return Full(
-        statistics.median(timings),
-        sum(route.duration_s for route in routes),
-        churn(before, state, routes, job_id),
-        broken(state, routes, job_id),
-        switched,
-    )
+    van_of = {stop.job_id: route.vehicle_id for route in result.routes for stop in route.stops}
+    loaded = {job_id: van.vehicle.id for van in first.state.vans for job_id in van.order}
+    switched = sum(1 for job_id, van_id in loaded.items() if van_of.get(job_id, van_id) != van_id)
+    moved = sum(1 for late in result.late if late.job_id not in changed)
+    return Full(statistics.median(timings), result.cost, moved, len(result.unserved), switched)
 
 
 def unlocked(state: DayState) -> DayState:
@@ -240,47 +410,54 @@ def unlocked(state: DayState) -> DayState:
     return replace(state, vans=tuple(replace(van, loaded=frozenset()) for van in state.vans))
 
 
+def row(sample: Sample) -> str:
+    old, new = sample.promised, sample.window
+    windows = f"{hhmm(old[0])}-{hhmm(old[1])} {hhmm(new[0])}-{hhmm(new[1])}"
+    counts = f"{sample.ms:>7.1f} {sample.moved:>5} {sample.told:>4} {sample.broken:>6}"
+    gc_note = f"  (full gc pass {sample.gc_ms:.0f} ms)" if sample.gc_ms else ""
+    return f"{sample.delivery_id:>8} {sample.van:>4} {windows} {counts}{gc_note}"
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def row(state: DayState, sample: Sample) -> str:
-    van = next(van.vehicle.id for van in state.vans if sample.job_id in van.loaded)
-    old, new = state.promised[sample.job_id], sample.window
-    windows = f"{hhmm(old[0])}-{hhmm(old[1])} {hhmm(new[0])}-{hhmm(new[1])}"
-    cells = f"{sample.ms:>7.1f} {sample.moved:>5} {sample.broken:>6} {'yes' if sample.late else 'no'}"
-    return f"{sample.job_id:>5} {van:>4} {windows} {cells}"
+def delta_pct(incremental: int, full: int) -> float:
+    return (incremental - full) / full * 100
 
 
-def summarize(samples: Sequence[Sample], free: Full, locked: Full) -> None:
-    """Detail lines, then the acceptance line against DESIGN.md's full re-solve (parcels free to move)."""
+def summarize(run: Run, baselines: dict[str, Full], chosen: str) -> None:
+    samples, cost = run.samples, run.first.cost if run.first else 0
     timings = [sample.ms for sample in samples]
     p50, p95 = statistics.median(timings), percentile(timings, 0.95)
-    total_moved, total_broken = sum(s.moved for s in samples), sum(s.broken for s in samples)
-    most, late = max(s.moved for s in samples), sum(s.late for s in samples)
-    print(
-        f"incremental: {len(samples)} reschedules, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-        f"max {max(timings):.1f} ms; other windows moved > 15 min: {total_moved} in all, at most {most} "
-        f"in one; broken promises {total_broken}; the rescheduled job itself served late {late}x"
+    moved, broken = sum(s.moved for s in samples), sum(s.broken for s in samples)
+    refused = (
+        f"; {len(run.refused)} takes refused (median {statistics.median(run.refused):.1f} ms)"
+        if run.refused
+        else ""
     )
-    for name, full in (("parcels free (DESIGN.md)", free), ("parcels locked to their van", locked)):
-        print(
-            f"full re-solve, {name}: {full.ms / 1000:.1f} s (full/p50 {full.ms / p50:.0f}x, "
-            f"full/p95 {full.ms / p95:.0f}x), cost {full.cost} vs incremental {samples[0].cost} "
-            f"({_delta(samples[0].cost, full.cost):+.2f} %), other windows moved > 15 min {full.moved}, "
-            f"broken promises {full.broken}, parcels on another van {full.switched}"
-        )
+    collected = [s.gc_ms for s in samples if s.gc_ms]
     print(
-        f"replan p50_ms={p50:.1f} p95_ms={p95:.1f} full_ms={free.ms:.0f} ratio={free.ms / p50:.0f} "
-        f"cost_delta_pct={_delta(samples[0].cost, free.cost):.2f} moved={total_moved} "
-        f"broken_promises={total_broken}",
+        f"incremental (take -> commit): {len(samples)} reschedules, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"max {max(timings):.1f} ms{refused}; takes with a full gc pass {len(collected)} "
+        f"({sum(collected):.0f} ms); "
+        f"other promises moved {moved} (at most {max(s.moved for s in samples)} in one), "
+        f"told {sum(s.told for s in samples)}, broken {broken}; cost after the first {cost}"
+    )
+    for name, full in baselines.items():
+        print(
+            f"full re-solve, parcels {name}: {full.ms / 1000:.2f} s (full/p50 {full.ms / p50:.0f}x), "
+            f"cost {full.cost} vs incremental {cost} ({delta_pct(cost, full.cost):+.2f} %), "
+            f"other promises that would move {full.moved}, unserved {full.unserved}, "
+            f"parcels on another van {full.switched}"
+        )
+    full = baselines[chosen]
+    print(
+        f"replan p50_ms={p50:.1f} p95_ms={p95:.1f} full_ms={full.ms:.0f} ratio={full.ms / p50:.0f} "
+        f"cost_delta_pct={delta_pct(cost, full.cost):.2f} moved={moved} broken_promises={broken}",
         flush=True,
     )
-
-
-def _delta(incremental: int, full: int) -> float:
-    return (incremental - full) / full * 100
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -289,56 +466,51 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--vans", type=int, default=25)
     parser.add_argument("--reschedules", type=int, default=60)
     parser.add_argument("--full-runs", type=int, default=1, help="runs of each full re-solve (median)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--plan-exploration", type=int, default=1, help="VROOM exploration, nightly plan")
+    parser.add_argument(
+        "--baseline", choices=("free", "locked"), default="free", help="full_ms of the last line"
+    )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--quick", action="store_true", help="200 stops, 5 vans: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="200 stops, 5 vans, 50 reschedules")
     args = parser.parse_args(argv)
     if args.quick:
-        args.stops, args.vans = 200, 5
+        args.stops, args.vans, args.reschedules = 200, 5, 50
     return args
 
 
-async def run(args: argparse.Namespace) -> None:
-    now, matrix = local(11), DayMatrix(HaversineMatrix())
-    fleet, jobs = synthetic_day(args.stops, args.vans, args.seed)
-    started = time.perf_counter()
-    plan = await plan_day(fleet, jobs, matrix, exploration=1, threads=args.threads)
-    print(
-        f"day: {args.stops} stops, {args.vans} vans, 1-2 h windows, haversine; nightly plan (VROOM x1) "
-        f"{time.perf_counter() - started:.1f} s, cost {plan.cost}, unserved {len(plan.unserved)}",
-        flush=True,
+async def run(args: argparse.Namespace, folder: Path) -> None:
+    settings = Settings(
+        store={"url": f"sqlite+aiosqlite:///{folder / 'doorstep.db'}"},
+        sandbox={"path": folder / "sandbox.db"},
+        eta={"exploration": args.plan_exploration},
+        _env_file=None,
     )
-    _, state, repromised = await refreshed(mid_day(plan, fleet, jobs, now), matrix, now)
-    started = time.perf_counter()
-    base, state, _ = await refreshed(state, matrix, now)
-    print(
-        f"mid-day {hhmm(now)}: {args.stops - len(plan.unserved) - len(state.jobs)} stops done, "
-        f"{len(state.jobs)} left, all on board; {repromised} promises re-issued as the vans wait at their "
-        f"last stop (delay notices); refresh_etas of {len(base)} vans "
-        f"{(time.perf_counter() - started) * 1000:.0f} ms",
-        flush=True,
-    )
-    changes, refused = await reschedules(state, matrix, now, args.reschedules, args.seed)
-    if refused:
-        print(
-            f"slot probe: {len(refused)} later windows turned down (the job would be served late; "
-            f"re-plan p50 {statistics.median(refused):.1f} ms, max {max(refused):.1f} ms)"
-        )
-    print(
-        f"{'job':>5} {'van':>4} {'promised':>11} {'new window':>11} {'ms':>7} {'moved':>5} {'broken':>6} late"
-    )
-    samples = []
-    for change in changes:
-        samples.append(await measure(state, matrix, now, change, base))
-        print(row(state, samples[-1]), flush=True)
-    first, job_id = rescheduled(state, *changes[0]), changes[0][0]
-    free = await full_resolve(unlocked(first), matrix, now, job_id, base, args.full_runs)
-    locked = await full_resolve(first, matrix, now, job_id, base, args.full_runs)
-    summarize(samples, free, locked)
+    clock = ManualClock()
+    services = await build_services(settings, clock)
+    gc_full = FullCollections()
+    try:
+        now = local(11)
+        await prepare(services, clock, args)
+        await morning(services, clock, now)
+        gc.callbacks.append(gc_full)
+        try:
+            done = await reschedules(services, now, args.reschedules, args.seed, gc_full)
+        finally:
+            gc.callbacks.remove(gc_full)
+        assert done.first is not None, "no reschedule was taken"
+        baselines = {
+            "free": await full_resolve(services, done.first, free=True, runs=args.full_runs),
+            "locked": await full_resolve(services, done.first, free=False, runs=args.full_runs),
+        }
+        summarize(done, baselines, args.baseline)
+    finally:
+        await services.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    asyncio.run(run(arguments(argv)))
+    args = arguments(argv)
+    with tempfile.TemporaryDirectory(prefix="doorstep-replan-") as folder:
+        asyncio.run(run(args, Path(folder)))
     return 0
 
 
