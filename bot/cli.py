@@ -22,7 +22,7 @@ from bot.importfile import ImportFileError, describe, read_day_file, rejects_pat
 from bot.logs import setup_logging
 from bot.services import Services, build_services
 from bot.store import outbox, plans
-from bot.usecases import inbound, planning
+from bot.usecases import driver_link, inbound, planning
 from bot.usecases.errors import UseCaseError
 from bot.usecases.intake import ImportReport, import_deliveries
 
@@ -275,6 +275,19 @@ def reply(
 
     for answer in _run(work):
         out.print(answer, highlight=False, markup=False)
+
+
+@cli.command("driver-code")
+def driver_code(code: Annotated[str, typer.Argument(help="the driver's code, e.g. D01")]) -> None:
+    """A one-time code (valid 24 h) that links a driver's Telegram chat: they send /driver CODE to the bot."""
+
+    async def work(services: Services) -> driver_link.LinkCode:
+        return await driver_link.issue_code(services, code, actor="cli")
+
+    issued = _run(work)
+    until = issued.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    out.print(f"{issued.driver_code} ({issued.driver_name}): {issued.code}", highlight=False, markup=False)
+    err.print(f"Valid once, until {until}. The driver sends the bot: /driver {issued.code}", highlight=False)
 
 
 @cli.command("outbox")

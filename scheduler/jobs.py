@@ -4,17 +4,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.notify.compose import Composer, To, driver, pick_contact, recipient
+from bot.notify.compose import Composer, To, pick_contact, recipient
 from bot.notify.kinds import Kind
-from bot.notify.render import RouteStop
 from bot.services import Services
 from bot.store import contacts, outbox
 from bot.store.outbox import NewMessage
 from bot.store.plans import RouteView
+from bot.usecases import driver_cards
 from bot.usecases.day import ON_BOARD, Day, load_day
 from bot.usecases.pending import take_in_pending
 from eta.windows import promised_window
 from scheduler.due import Due, StopFacts, due
+from scheduler.edits import eta_edits
 
 DAYS = (-1, 0, 1)  # yesterday's to tomorrow's plans: a delivery day is local, the clock is UTC
 
@@ -52,6 +53,7 @@ async def _fill_day(conn: AsyncConnection, services: Services, day: Day, now: da
         )
         if message is not None:
             new.append(message)
+    new += await eta_edits(conn, services.composer, day, now)
     return await outbox.enqueue(conn, new, now)
 
 
@@ -131,20 +133,4 @@ def _fields(
 
 def _route_message(composer: Composer, day: Day, item: Due, now: datetime) -> NewMessage:
     driver_id = int(item.key.rsplit(":", 1)[1])
-    person = day.drivers[driver_id]
-    to = driver(person, day.depots[person.depot_id].timezone)
-    stops = [
-        RouteStop(
-            seq=s.sequence,
-            window=composer.window(to, s.promised_start, s.promised_end),
-            name=s.name,
-            address=s.address,
-            instructions=day.deliveries[s.delivery_id].safe_drop or "",
-            access_code=day.deliveries[s.delivery_id].access_code or "",
-        )
-        for s in day.remaining(day.routes[driver_id])
-    ]
-    fields = {"day": composer.day(to, day.plan.date), "stops": stops}
-    return composer.message(
-        to, Kind.DRIVER_ROUTE, fields, key=item.key, order_id=f"R{day.plan.id}-{driver_id}", due_at=now
-    )
+    return driver_cards.route_message(composer, day, driver_id, key=item.key, now=now)

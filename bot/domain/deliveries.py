@@ -38,6 +38,25 @@ UNDER_WAY: frozenset[Status] = frozenset(
 )
 
 
+class StopEvent(StrEnum):
+    """What a driver (or the API) reports at a stop; each moves the delivery to the status of that name."""
+
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    ARRIVED = "arrived"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class FailReason(StrEnum):
+    NOT_HOME = "not_home"
+    REFUSED = "refused"
+    ADDRESS_NOT_FOUND = "address_not_found"
+    NO_ACCESS = "no_access"
+    DAMAGED = "damaged"
+    NO_TIME = "no_time"
+    OTHER = "other"
+
+
 class TransitionError(ValueError):
     """A status change the state machine does not allow."""
 
@@ -83,6 +102,7 @@ class Driver:
     position_lat: float | None = None
     position_lon: float | None = None
     position_at: datetime | None = None
+    telegram_chat_id: str | None = None  # the driver's linked chat (`/driver CODE`); None: not linked
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.handlers import telegram_customer
+from bot.handlers import telegram_customer, telegram_driver
 from bot.services import Services
 from bot.store import inbox
 from bot.usecases.inbound import TELEGRAM_UPDATE, answer_pending
@@ -42,9 +42,11 @@ class TelegramIn:
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
-    """Every conversation surface's router, mounted once; handlers get `services` and `inbox_id`."""
+    """Every conversation surface's router, mounted once; handlers get `services` and `inbox_id`.
+
+    Drivers first: their commands and buttons must not reach the recipients' catch-all text handler."""
     dispatcher = Dispatcher(services=services)
-    dispatcher.include_routers(telegram_customer.router())
+    dispatcher.include_routers(telegram_driver.router(), telegram_customer.router())
     return dispatcher
 
 

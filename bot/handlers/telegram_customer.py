@@ -6,7 +6,10 @@ the outbox like every other message. Only what has no delivery to hang on (an un
 expired button) is answered here directly.
 """
 
+import contextlib
+
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
@@ -120,17 +123,17 @@ async def menu(query: CallbackQuery, callback_data: Act, services: Services, inb
 
 async def pick(query: CallbackQuery, callback_data: Pick, services: Services, inbox_id: int) -> None:
     intent = intents.Reschedule(window=callback_data.window())
-    await _press(query, services, inbox_id, intent, callback_data.d)
+    await _press(query, services, inbox_id, intent, callback_data.d, once=True)
 
 
 async def stars(query: CallbackQuery, callback_data: Stars, services: Services, inbox_id: int) -> None:
     intent = intents.Rate(callback_data.n) if 1 <= callback_data.n <= 5 else None
-    await _press(query, services, inbox_id, intent, callback_data.d)
+    await _press(query, services, inbox_id, intent, callback_data.d, once=True)
 
 
 async def place(query: CallbackQuery, callback_data: Place, services: Services, inbox_id: int) -> None:
     intent = intents.SafeDrop(callback_data.place)
-    await _press(query, services, inbox_id, intent, callback_data.d)
+    await _press(query, services, inbox_id, intent, callback_data.d, once=True)
 
 
 async def unknown_press(query: CallbackQuery) -> None:
@@ -139,13 +142,23 @@ async def unknown_press(query: CallbackQuery) -> None:
 
 
 async def _press(
-    query: CallbackQuery, services: Services, inbox_id: int, intent: Intent | None, delivery_id: int
+    query: CallbackQuery,
+    services: Services,
+    inbox_id: int,
+    intent: Intent | None,
+    delivery_id: int,
+    *,
+    once: bool = False,
 ) -> None:
+    """Hand the press to its use case; `once`: a choice made, so its keyboard goes (edited away in place)."""
     handled = intent is not None and await respond(services, inbox_id, Pressed(intent, delivery_id))
-    if handled:
-        await query.answer()
-    else:
+    if not handled:
         await query.answer(say("option_expired", query.from_user.language_code), show_alert=True)
+        return
+    await query.answer()
+    if once and isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # too old to edit, or already without buttons
+            await query.message.edit_reply_markup(reply_markup=None)
 
 
 def _language(message: Message) -> str | None:

@@ -2,7 +2,8 @@
 
 Callback data is aiogram `CallbackData` (prefix + fields, packed with ":"), at most 64 bytes, and
 carries ids only, never free text. Nothing in it is trusted: the handler checks every press against
-the database (bot/usecases/respond.py: a delivery this chat cannot act on is "expired").
+the database (bot/usecases/respond.py: a delivery this chat cannot act on is "expired"; for
+drivers bot/usecases/driver_chat.py: a stop that is not on this chat's driver's route).
 
 Buttons travel in the outbox row's payload (`payload["buttons"]`: rows of {"text", "data"}), which
 bot/channels/telegram.py turns into an inline keyboard. SMS ignores them: its templates number the
@@ -11,10 +12,12 @@ choices instead.
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.domain.deliveries import FailReason
 from bot.domain.intents import SafeDropPlace
 from bot.notify import phrases
 from bot.notify.kinds import Kind
@@ -74,6 +77,70 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+class StopAct(StrEnum):
+    ARRIVED = "arrived"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # opens the list of reasons
+    BACK = "back"  # from the reasons back to the stop's buttons
+
+
+class Stop(CallbackData, prefix="st"):
+    """A driver's press on a stop card."""
+
+    d: int
+    act: StopAct
+
+
+class Failed(CallbackData, prefix="fr"):
+    """Why a stop failed, chosen from the list its Failed button opened."""
+
+    d: int
+    reason: FailReason
+
+
+class GotIt(CallbackData, prefix="ack"):
+    """ "Got it" under a driver note. The note is the message the button is on: its stops' ids could
+    outgrow 64 bytes, and the outbox row behind that message knows them."""
+
+
+DRIVER_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        StopAct.ARRIVED: "📍 Arrived",
+        StopAct.DELIVERED: "✅ Delivered",
+        StopAct.FAILED: "❌ Failed",
+        StopAct.BACK: "↩ Back",
+        "got_it": "👍 Got it",
+    },
+    "de": {
+        StopAct.ARRIVED: "📍 Angekommen",
+        StopAct.DELIVERED: "✅ Zugestellt",
+        StopAct.FAILED: "❌ Nicht zugestellt",
+        StopAct.BACK: "↩ Zurück",
+        "got_it": "👍 Verstanden",
+    },
+}
+REASON_LABELS: dict[str, dict[FailReason, str]] = {
+    "en": {
+        FailReason.NOT_HOME: "Nobody home",
+        FailReason.REFUSED: "Refused",
+        FailReason.ADDRESS_NOT_FOUND: "Address not found",
+        FailReason.NO_ACCESS: "No access",
+        FailReason.DAMAGED: "Damaged",
+        FailReason.NO_TIME: "Out of time",
+        FailReason.OTHER: "Other",
+    },
+    "de": {
+        FailReason.NOT_HOME: "Niemand da",
+        FailReason.REFUSED: "Verweigert",
+        FailReason.ADDRESS_NOT_FOUND: "Adresse nicht gefunden",
+        FailReason.NO_ACCESS: "Kein Zugang",
+        FailReason.DAMAGED: "Beschädigt",
+        FailReason.NO_TIME: "Keine Zeit mehr",
+        FailReason.OTHER: "Anderer Grund",
+    },
+}
+
+
 def minutes(moment: datetime) -> int:
     return int((moment - EPOCH).total_seconds() // 60)
 
@@ -93,6 +160,29 @@ def for_message(kind: Kind, delivery_id: int, fields: Mapping[str, Any], locale:
     if kind is Kind.INSTRUCTIONS_ASKED:
         return places(delivery_id, locale)
     return []
+
+
+def for_driver(kind: Kind, delivery_id: int | None, locale: str) -> Keyboard:
+    """The buttons a driver's message of `kind` carries: a stop card's, or "Got it" under a note."""
+    if kind is Kind.DRIVER_STOP and delivery_id is not None:
+        return stop_card(delivery_id, locale)
+    if kind is Kind.DRIVER_NOTES:
+        return [[_button(phrases.pick(DRIVER_LABELS, locale)["got_it"], GotIt())]]
+    return []
+
+
+def stop_card(delivery_id: int, locale: str) -> Keyboard:
+    labels = phrases.pick(DRIVER_LABELS, locale)
+    acts = (StopAct.ARRIVED, StopAct.DELIVERED, StopAct.FAILED)
+    return [[_button(labels[a], Stop(d=delivery_id, act=a)) for a in acts]]
+
+
+def fail_reasons(delivery_id: int, locale: str) -> Keyboard:
+    """What a stop card's Failed button opens: every reason, then the way back."""
+    names = phrases.pick(REASON_LABELS, locale)
+    reasons = [_button(names[r], Failed(d=delivery_id, reason=r)) for r in FailReason]
+    back = _button(phrases.pick(DRIVER_LABELS, locale)[StopAct.BACK], Stop(d=delivery_id, act=StopAct.BACK))
+    return [*(reasons[n : n + 2] for n in range(0, len(reasons), 2)), [back]]
 
 
 def menu(delivery_id: int, locale: str) -> Keyboard:

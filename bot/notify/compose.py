@@ -57,15 +57,23 @@ def recipient(delivery: Delivery, contact: Contact) -> To:
 
 
 def driver(person: Driver, timezone: str, locale: str = "en") -> To:
-    """Drivers read Telegram; until driver chats can be linked, the sandbox address is their code."""
+    """Drivers read Telegram: their linked chat, else (not linked yet) the sandbox address of their code."""
     return To(
         Channel.TELEGRAM,
-        f"driver:{person.code}",
+        person.telegram_chat_id or f"driver:{person.code}",
         locale,
         timezone,
         first_name(person.name),
         driver_id=person.id,
     )
+
+
+def _buttons(to: To, kind: Kind, fields: Mapping[str, Any], delivery_id: int | None) -> buttons.Keyboard:
+    if to.driver_id is not None:
+        return buttons.for_driver(kind, delivery_id, to.locale)
+    if to.recipient_id is not None and delivery_id is not None:
+        return buttons.for_message(kind, delivery_id, fields, to.locale)
+    return []
 
 
 class Composer:
@@ -90,9 +98,12 @@ class Composer:
         delivery_id: int | None = None,
         valid_until: datetime | None = None,
         keyboard: buttons.Keyboard | None = None,
+        about: Sequence[int] = (),
+        edit: int | None = None,
     ) -> NewMessage:
-        """Render for `to`. On Telegram a recipient's message gets the buttons its kind offers
-        (bot/notify/buttons.py), unless `keyboard` says otherwise."""
+        """Render for `to`. On Telegram a message gets the buttons its kind offers (bot/notify/buttons.py),
+        unless `keyboard` says otherwise. `about`: the deliveries a driver's note is about (kept in the
+        payload for the note's "Got it")."""
         common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
         rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
         # What it takes to render it again for the recipient's next channel, if this one stops working.
@@ -101,10 +112,14 @@ class Composer:
             if to.recipient_id is not None
             else {}
         )
-        if keyboard is None and to.channel is Channel.TELEGRAM and delivery_id is not None:
-            keyboard = buttons.for_message(kind, delivery_id, fields, to.locale) if to.recipient_id else None
+        if keyboard is None and to.channel is Channel.TELEGRAM:
+            keyboard = _buttons(to, kind, fields, delivery_id)
         if keyboard and to.channel is Channel.TELEGRAM:
             payload["buttons"] = keyboard
+        if about:
+            payload["deliveries"] = list(about)
+        if edit is not None and to.channel is Channel.TELEGRAM:
+            payload["edit"] = edit  # the Telegram message to change in place, instead of a new one
         return NewMessage(
             idem_key=key,
             kind=kind.value,

@@ -51,6 +51,7 @@ class Kind(StrEnum):
     # To drivers (Telegram).
     DRIVER_ROUTE = "driver-route"
     DRIVER_NOTES = "driver-notes"
+    DRIVER_STOP = "driver-stop"  # the next stop, with Arrived / Delivered / Failed
 
 
 @dataclass(frozen=True)
@@ -91,4 +92,5 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.LINKED: KindSpec(Audience.RECIPIENT, True, ("status", "day", "window")),
     Kind.DRIVER_ROUTE: KindSpec(Audience.DRIVER, True, ("day", "stops")),
     Kind.DRIVER_NOTES: KindSpec(Audience.DRIVER, True, ("stops",)),
+    Kind.DRIVER_STOP: KindSpec(Audience.DRIVER, True, ("stop", "total")),
 }

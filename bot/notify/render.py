@@ -18,8 +18,9 @@ List fields are lists of small mappings. The renderer checks top-level names onl
     seq: int, window, name, address,
     instructions ("" if none), access_code ("" if none; shown only here, on the stop card)
 `stops` (driver-notes): `ChangedStop`, only the stops that changed
-    seq: int, name, address, window, instructions ("" if removed),
+    delivery_id: int, seq: int, name, address, window, instructions ("" if removed),
     changed: some of "added", "order", "window", "instructions", "access_code", "removed"
+`stop` (driver-stop): one `RouteStop`, the driver's next stop; `total` (int) is the route's stop count
 
 Other values: `minutes`, `stops_away`, `rating` (1-5) are ints; `standing` is a bool (the
 instructions apply to future deliveries too); `reason`, `status` and `place` are short localized
@@ -68,6 +69,7 @@ type StopChange = Literal["added", "order", "window", "instructions", "access_co
 
 
 class ChangedStop(TypedDict):
+    delivery_id: int  # not shown: what a "Got it" under the note acknowledges
     seq: int
     name: str
     address: str

@@ -1,6 +1,6 @@
 """The append-only event log: every change to a delivery, driver or plan leaves a row here."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,4 +54,14 @@ async def append_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
 
 async def for_delivery(conn: AsyncConnection, delivery_id: int) -> list[Event]:
     query = sa.select(events).where(events.c.delivery_id == delivery_id).order_by(events.c.id)
+    return [Event(**row._mapping) for row in await conn.execute(query)]
+
+
+async def of_kind(conn: AsyncConnection, kind: str, delivery_ids: Sequence[int]) -> list[Event]:
+    """The events of one kind on these deliveries, oldest first."""
+    query = (
+        sa.select(events)
+        .where(events.c.delivery_id.in_(list(delivery_ids)), events.c.kind == kind)
+        .order_by(events.c.id)
+    )
     return [Event(**row._mapping) for row in await conn.execute(query)]

@@ -71,3 +71,62 @@ async def set_position(conn: AsyncConnection, driver_id: int, lat: float, lon: f
         .where(drivers.c.id == driver_id)
         .values(position_lat=lat, position_lon=lon, position_at=at, updated_at=at)
     )
+
+
+async def driver_by_code(conn: AsyncConnection, code: str) -> Driver | None:
+    row = (await conn.execute(sa.select(*_DRIVER_COLUMNS).where(drivers.c.code == code))).first()
+    return _driver(row) if row else None
+
+
+async def driver_by_chat(conn: AsyncConnection, chat_id: str) -> Driver | None:
+    """The driver whose linked Telegram chat this is."""
+    query = sa.select(*_DRIVER_COLUMNS).where(drivers.c.telegram_chat_id == chat_id)
+    row = (await conn.execute(query)).first()
+    return _driver(row) if row else None
+
+
+async def set_link_code(
+    conn: AsyncConnection, driver_id: int, code_hash: str, expires_at: datetime, now: datetime
+) -> None:
+    """The driver's one open link code (a new one replaces the last)."""
+    await conn.execute(
+        drivers.update()
+        .where(drivers.c.id == driver_id)
+        .values(link_code_hash=code_hash, link_code_expires_at=expires_at, updated_at=now)
+    )
+
+
+async def by_link_code(conn: AsyncConnection, code_hash: str) -> tuple[int, datetime] | None:
+    """(driver id, when the code expires) of the driver holding this code."""
+    query = sa.select(drivers.c.id, drivers.c.link_code_expires_at).where(
+        drivers.c.link_code_hash == code_hash
+    )
+    row = (await conn.execute(query)).first()
+    return (row.id, row.link_code_expires_at) if row else None
+
+
+async def use_link_code(conn: AsyncConnection, driver_id: int, code_hash: str, now: datetime) -> bool:
+    """Clear the driver's code if it is still this one; False if someone else used it first."""
+    result = await conn.execute(
+        drivers.update()
+        .where(drivers.c.id == driver_id, drivers.c.link_code_hash == code_hash)
+        .values(link_code_hash=None, link_code_expires_at=None, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def link_chat(conn: AsyncConnection, driver_id: int, chat_id: str, now: datetime) -> int | None:
+    """Link the chat to the driver; returns the driver the chat was taken from, if it was linked."""
+    before = (
+        await conn.execute(
+            sa.select(drivers.c.id).where(drivers.c.telegram_chat_id == chat_id, drivers.c.id != driver_id)
+        )
+    ).scalar()
+    if before is not None:
+        await conn.execute(
+            drivers.update().where(drivers.c.id == before).values(telegram_chat_id=None, updated_at=now)
+        )
+    await conn.execute(
+        drivers.update().where(drivers.c.id == driver_id).values(telegram_chat_id=chat_id, updated_at=now)
+    )
+    return int(before) if before is not None else None

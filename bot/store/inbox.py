@@ -1,6 +1,6 @@
 """Inbound messages, stored before they are acted on: a provider's retry of the same message is a no-op."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,3 +94,17 @@ async def finish(
         .where(*where)
         .values(status=status, delivery_id=delivery_id, intent=intent, error=error, processed_at=now)
     )
+
+
+async def count_refused(
+    conn: AsyncConnection, channel: str, address: str, intent: str, errors: Sequence[str], since: datetime
+) -> int:
+    """How many messages from `address` since `since` were refused for one of `errors` (rate limits)."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(inbox)
+        .where(inbox.c.address == address, inbox.c.received_at >= since)
+        .where(inbox.c.channel == channel, inbox.c.intent == intent, inbox.c.status == "refused")
+        .where(inbox.c.error.in_(list(errors)))
+    )
+    return int((await conn.execute(query)).scalar_one())

@@ -198,6 +198,23 @@ async def get(conn: AsyncConnection, message_id: int) -> sa.RowMapping | None:
     return (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).mappings().first()
 
 
+async def latest_sent(
+    conn: AsyncConnection, kind: str, channel: str, delivery_ids: Sequence[int]
+) -> dict[int, sa.RowMapping]:
+    """Per delivery, the last message of `kind` that went out on `channel` (what the recipient now has)."""
+    found: dict[int, sa.RowMapping] = {}
+    for start in range(0, len(delivery_ids), 500):
+        query = (
+            sa.select(messages)
+            .where(messages.c.kind == kind, messages.c.channel == channel)
+            .where(messages.c.status == MessageStatus.SENT.value)
+            .where(messages.c.delivery_id.in_(delivery_ids[start : start + 500]))
+            .order_by(messages.c.id)
+        )
+        found.update((row["delivery_id"], row) for row in (await conn.execute(query)).mappings())
+    return found
+
+
 async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
     """Which of these idempotency keys are in the outbox already (so nothing is rendered twice)."""
     found: set[str] = set()
@@ -205,3 +222,13 @@ async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
         query = sa.select(messages.c.idem_key).where(messages.c.idem_key.in_(keys[start : start + 500]))
         found.update((await conn.execute(query)).scalars())
     return found
+
+
+async def sent_as(
+    conn: AsyncConnection, channel: str, address: str, provider_ref: str
+) -> sa.RowMapping | None:
+    """The message that went out to `address` as the provider's message `provider_ref` (a button's)."""
+    query = sa.select(messages).where(
+        messages.c.address == address, messages.c.provider_ref == provider_ref, messages.c.channel == channel
+    )
+    return (await conn.execute(query)).mappings().first()

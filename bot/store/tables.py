@@ -101,7 +101,12 @@ drivers = sa.Table(
     sa.Column("position_lat", sa.Float),
     sa.Column("position_lon", sa.Float),
     sa.Column("position_at", UtcDateTime),
+    # The driver's Telegram chat, and the one-time code that links one (sha256 hex; cleared once used).
+    sa.Column("telegram_chat_id", sa.String(64)),  # unique: ix_drivers_telegram_chat_id
+    sa.Column("link_code_hash", sa.String(64)),
+    sa.Column("link_code_expires_at", UtcDateTime),
     *_stamps(),
+    sa.Index("ix_drivers_telegram_chat_id", "telegram_chat_id", unique=True),
 )
 
 recipients = sa.Table(
@@ -258,6 +263,7 @@ messages = sa.Table(
     sa.Column("sent_at", UtcDateTime),
     *_stamps(),
     sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
+    sa.Index("ix_messages_address_ref", "address", "provider_ref"),  # a button press finds its message
 )
 
 # Everything that came in (SMS, Telegram, sandbox), stored before it is acted on; unique per provider id.
@@ -277,6 +283,7 @@ inbox = sa.Table(
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Column("processed_at", UtcDateTime),
     sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
+    sa.Index("ix_inbox_address_received", "address", "received_at"),  # per-sender rate limits
 )
 
 # The promise ledger: every window a recipient was told, in order. The highest version is the promise.

@@ -1,4 +1,8 @@
-"""Telling a driver that one of their stops changed (instructions, access code) the moment it does."""
+"""Telling a driver that one of their stops changed (instructions, access code) the moment it does.
+
+The note carries a "Got it" button (bot/notify/buttons.py); the press is recorded per delivery
+(bot/usecases/driver_chat.py), so support sees that the driver read it.
+"""
 
 from datetime import datetime
 
@@ -34,6 +38,7 @@ async def stop_changed(
         return False
     to = driver(person, depot.timezone)
     changed = ChangedStop(
+        delivery_id=delivery.id,
         seq=stop.sequence,
         name=delivery.name,
         address=delivery.address,
@@ -49,6 +54,7 @@ async def stop_changed(
         key=f"note:{delivery.id}:{change}:{now.timestamp()}",
         order_id=f"R{header.id}-{person.id}",
         due_at=now,
+        about=[delivery.id],
     )
     await outbox.enqueue(conn, [message], now)
     return True

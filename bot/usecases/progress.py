@@ -4,15 +4,20 @@ Each event moves the delivery along its state machine, appends an event, tells t
 they need to know (delivered, failed with new times) and refreshes the ETAs of the rest of the route.
 """
 
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from time import perf_counter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.deliveries import Delivery, Status, TransitionError, check_transition
+from bot.domain.deliveries import (
+    Delivery,
+    FailReason,
+    Status,
+    StopEvent,
+    TransitionError,
+    check_transition,
+)
 from bot.notify import format as fmt
 from bot.notify import phrases
 from bot.notify.compose import pick_contact, recipient
@@ -20,28 +25,23 @@ from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import contacts, conversations, escalations, events, fleet, outbox, plans
 from bot.store import deliveries as delivery_store
-from bot.usecases import rescheduling
+from bot.usecases import driver_cards, rescheduling
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 from bot.usecases.eta_refresh import refresh_route
 
+# StopEvent and FailReason live in the domain (buttons carry them too); they are this module's API as well.
+__all__ = [
+    "FailReason",
+    "StopEvent",
+    "cancel_delivery",
+    "record_stop_event",
+    "start_route",
+    "stop_event",
+    "update_position",
+]
+
 POSITION_REFRESH = timedelta(minutes=2)  # positions come every few seconds; ETAs need not
-
-
-class StopEvent(StrEnum):
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    ARRIVED = "arrived"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-class FailReason(StrEnum):
-    NOT_HOME = "not_home"
-    REFUSED = "refused"
-    ADDRESS_NOT_FOUND = "address_not_found"
-    NO_ACCESS = "no_access"
-    DAMAGED = "damaged"
-    NO_TIME = "no_time"
-    OTHER = "other"
+NEXT_CARD = frozenset({StopEvent.DELIVERED, StopEvent.FAILED})  # the driver moves on: their next stop's card
 
 
 async def record_stop_event(
@@ -54,6 +54,26 @@ async def record_stop_event(
     actor: str,
 ) -> Status:
     """Move a delivery along its state machine (arrived, delivered, failed...), tell whom it concerns."""
+    started = perf_counter()
+    async with services.store.tx() as conn:
+        await stop_event(
+            conn, services, delivery_id, event, reason=reason, note=note, actor=actor, started=started
+        )
+    return Status(event.value)
+
+
+async def stop_event(
+    conn: AsyncConnection,
+    services: Services,
+    delivery_id: int,
+    event: StopEvent,
+    *,
+    reason: FailReason | None = None,
+    note: str = "",
+    actor: str,
+    started: float,
+) -> Delivery:
+    """`record_stop_event` in the caller's transaction (a driver's press checks their route in it first)."""
     if event is StopEvent.FAILED and reason is None:
         raise UseCaseError("a failed stop needs a reason", field="reason")
     if event is not StopEvent.FAILED and reason is not None:
@@ -61,20 +81,19 @@ async def record_stop_event(
     data: dict[str, str] = {"note": note} if note else {}
     if reason is not None:
         data["reason"] = reason.value
-    started = perf_counter()
-    async with services.store.tx() as conn:
-        now = services.clock.now()
-        delivery = await _move(conn, now, delivery_id, Status(event.value), f"delivery.{event}", actor, data)
-        await _tell(conn, services, delivery, event, reason, now)
-        await _refresh(conn, services, delivery, now, started)
-    return Status(event.value)
+    now = services.clock.now()
+    delivery = await _move(conn, now, delivery_id, Status(event.value), f"delivery.{event}", actor, data)
+    await _tell(conn, services, delivery, event, reason, now)
+    await _refresh(conn, services, delivery, event, now, started)
+    return delivery
 
 
 async def start_route(services: Services, driver_id: int, *, actor: str) -> int:
-    """The van leaves the depot: its planned parcels for today are out for delivery. Returns how many."""
+    """The van leaves the depot: its planned parcels for today are out for delivery, and the driver
+    gets the first stop's card. Returns how many parcels."""
     async with services.store.tx() as conn:
         now = services.clock.now()
-        day = await _today(conn, driver_id, now)
+        day = await driver_cards.today(conn, driver_id, now)
         header = await plans.active(conn, day)
         if header is None:
             raise ConflictError(f"no plan for {day}: nothing to load", field="driver_id")
@@ -93,6 +112,7 @@ async def start_route(services: Services, driver_id: int, *, actor: str) -> int:
             for d in loaded
         ]
         await events.append_many(conn, log)
+        await driver_cards.queue_next_stop(conn, services.composer, header.id, driver_id, now)
         return len(loaded)
 
 
@@ -196,14 +216,23 @@ async def _rebook_slots(
 
 
 async def _refresh(
-    conn: AsyncConnection, services: Services, delivery: Delivery, now: datetime, started: float
+    conn: AsyncConnection,
+    services: Services,
+    delivery: Delivery,
+    event: StopEvent,
+    now: datetime,
+    started: float,
 ) -> None:
+    """Fresh ETAs for the rest of the route; once the driver moves on, the next stop's card."""
     header = await plans.active(conn, delivery.date)
     driver_id = await plans.driver_of(conn, header.id, delivery.id) if header else None
-    if driver_id is not None:
-        await refresh_route(
-            conn, services, delivery.date, driver_id, now, trigger="driver-event", started=started
-        )
+    if header is None or driver_id is None:
+        return
+    await refresh_route(
+        conn, services, delivery.date, driver_id, now, trigger="driver-event", started=started
+    )
+    if event in NEXT_CARD:
+        await driver_cards.queue_next_stop(conn, services.composer, header.id, driver_id, now)
 
 
 async def update_position(services: Services, driver_id: int, lat: float, lon: float, *, actor: str) -> None:
@@ -218,14 +247,5 @@ async def update_position(services: Services, driver_id: int, lat: float, lon: f
             conn, now, "driver.position", actor=actor, driver_id=driver_id, data={"lat": lat, "lon": lon}
         )
         if driver.position_at is None or now - driver.position_at >= POSITION_REFRESH:
-            day = await _today(conn, driver_id, now)
+            day = await driver_cards.today(conn, driver_id, now)
             await refresh_route(conn, services, day, driver_id, now, trigger="position")
-
-
-async def _today(conn: AsyncConnection, driver_id: int, now: datetime) -> date:
-    """The delivery day it is now where the driver's depot is."""
-    driver = await fleet.get_driver(conn, driver_id)
-    if driver is None:
-        raise NotFoundError(f"no driver with id {driver_id}", field="driver_id")
-    depot = await fleet.get_depot(conn, driver.depot_id)
-    return now.astimezone(ZoneInfo(depot.timezone)).date() if depot else now.date()

@@ -174,6 +174,7 @@ def _changed(
     delivery = day.deliveries[delivery_id]
     window = composer.window(to, stop.promised_start, stop.promised_end) if stop else ""
     return ChangedStop(
+        delivery_id=delivery_id,
         seq=seq,
         name=delivery.name,
         address=delivery.address,
@@ -277,6 +278,7 @@ def _driver_notes(day: Day, revision: Revision, now: datetime, composer: Compose
                     key=key,
                     order_id=f"R{day.plan.id}-{driver_id}",
                     due_at=now,
+                    about=[c["delivery_id"] for c in changes],
                 )
             )
     return notes

@@ -11,7 +11,7 @@ from bot.domain.intake import RowError, e164
 from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, outbox, plans
-from bot.usecases import inbound, planning, progress
+from bot.usecases import driver_link, inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
@@ -164,6 +164,19 @@ async def get_driver(services: ServicesDep, driver_id: Id) -> Any:
 @router.post("/drivers/{driver_id}/position", status_code=status.HTTP_204_NO_CONTENT, tags=["fleet"])
 async def driver_position(services: ServicesDep, driver_id: Id, body: schemas.PositionRequest) -> None:
     await progress.update_position(services, driver_id, body.lat, body.lon, actor="api")
+
+
+@router.post(
+    "/drivers/{driver_id}/telegram-code",
+    response_model=schemas.LinkCodeOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["fleet"],
+)
+async def telegram_code(services: ServicesDep, driver_id: Id) -> Any:
+    """A one-time code (valid 24 h) the driver sends to the bot as `/driver CODE` to link their chat.
+
+    A new code replaces the driver's previous one; only its hash is kept."""
+    return await driver_link.issue_code(services, driver_id, actor="api")
 
 
 @router.post("/drivers/{driver_id}/start", response_model=schemas.StartOut, tags=["fleet"])

@@ -128,6 +128,13 @@ class DriverOut(Out):
     position_at: datetime | None
 
 
+class LinkCodeOut(Out):
+    driver_id: int
+    driver_code: str
+    code: str = Field(description="send to the bot as `/driver CODE`; works once")
+    expires_at: datetime
+
+
 class StartOut(BaseModel):
     out_for_delivery: int
 

@@ -15,6 +15,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/drivers/1", None),
     ("POST", "/api/drivers/1/position", {"lat": 52.5, "lon": 13.4}),
     ("POST", "/api/drivers/1/start", None),
+    ("POST", "/api/drivers/1/telegram-code", None),
     ("POST", "/api/sandbox/replies", {"delivery_id": 1, "text": "1"}),
     ("POST", "/api/plans", {"date": "2026-11-23"}),
     ("GET", "/api/plans/2026-11-23", None),

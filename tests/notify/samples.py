@@ -101,6 +101,7 @@ def _per_kind(channel: Channel, locale: str, s: Sample) -> dict[Kind, dict[str, 
         Kind.CHANGE_REFUSED: {"reason": PHRASES[locale]["refused"]},
         Kind.DRIVER_ROUTE: {"stops": route_stops(s.day, channel, locale)},
         Kind.DRIVER_NOTES: {"stops": changed_stops(s.day, channel, locale)},
+        Kind.DRIVER_STOP: {"stop": route_stops(s.day, channel, locale)[1], "total": 12},
     }
 
 
@@ -157,6 +158,7 @@ def changed_stops(day: date, channel: Channel, locale: str) -> list[ChangedStop]
     instructions = PHRASES[locale]["instructions"]
     return [
         ChangedStop(
+            delivery_id=12,
             seq=2,
             name="Christopher Lee",
             address="Torstraße 88, 10119 Berlin",
@@ -166,6 +168,7 @@ def changed_stops(day: date, channel: Channel, locale: str) -> list[ChangedStop]
             changed=["window", "instructions", "access_code"],
         ),
         ChangedStop(
+            delivery_id=15,
             seq=5,
             name="Lena Vogel",
             address="Chausseestraße 21, 10115 Berlin",

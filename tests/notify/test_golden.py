@@ -497,6 +497,21 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
         "<b>5 · Chausseestraße 21, 10115 Berlin</b> (Lena Vogel)\n"
         "❌ Aus Ihrer Tour entfernt"
     ),
+    # driver-stop
+    (T, "en", Kind.DRIVER_STOP): (
+        "<b>Stop 2 of 12</b> · 10:00–11:00\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📝 Please leave it at the back door\n"
+        "🔑 <code>4711#</code>"
+    ),
+    (T, "de", Kind.DRIVER_STOP): (
+        "<b>Stopp 2 von 12</b> · 10:00–11:00\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📝 Bitte an der Hintertür abstellen\n"
+        "🔑 <code>4711#</code>"
+    ),
 }
 
 EVERY = [(c, locale, k) for k in Kind for c in CHANNELS[KINDS[k].audience] for locale in LOCALES]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -93,3 +94,48 @@ async def test_concurrent_writers_wait_instead_of_failing(store: Store) -> None:
     await asyncio.gather(*(writer(n) for n in range(5)))
     async with store.read() as conn:
         assert (await conn.execute(sa.text("select count(*) from events"))).scalar() == 100
+
+
+FILLER = {
+    "INTEGER": 1,
+    "FLOAT": 1.0,
+    "BOOLEAN": 1,
+    "DATE": "2026-11-23",
+    "DATETIME": "2026-11-23 08:00:00.000000",
+}
+
+
+async def test_every_migration_upgrades_a_store_that_holds_a_day(tmp_path: Path) -> None:
+    """Each revision after the first applied to a database with rows that point at each other."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("pragma foreign_keys=ON")
+        command.upgrade(alembic_config(conn), "0003")
+        for table in (
+            "depots",
+            "drivers",
+            "recipients",
+            "deliveries",
+            "plans",
+            "routes",
+            "stops",
+            "messages",
+        ):
+            columns = conn.exec_driver_sql(f"pragma table_info({table})").all()
+            wanted = [
+                c for c in columns if c[3] and c[4] is None and not c[5]
+            ]  # not null, no default, not pk
+            values = [FILLER.get(c[2].split("(")[0].upper(), "x") for c in wanted]
+            names = ", ".join(c[1] for c in wanted)
+            conn.exec_driver_sql(
+                f"insert into {table} ({names}) values ({', '.join('?' * len(values))})", tuple(values)
+            )
+    engine.dispose()
+
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")  # upgrades to head
+    async with store.read() as conn:
+        assert (await conn.execute(sa.text("select count(*) from routes"))).scalar() == 1
+        version = (await conn.execute(sa.text("select version_num from alembic_version"))).scalar()
+    await store.close()
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()

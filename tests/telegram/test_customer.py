@@ -2,13 +2,14 @@
 outbox -> Telegram transport, with a recording Bot session asserting the exact Bot API calls."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from aiogram import Bot
-from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import Message
 
 from bot.app import App
@@ -23,6 +24,7 @@ from bot.services import Services
 from bot.store import contacts, promises
 from bot.store.tables import deliveries, inbox, messages
 from bot.usecases import progress
+from scheduler.jobs import fill_outbox
 from tests.conftest import DAY
 from tests.loop.conftest import planned_day  # noqa: F401 - the fixture, for this module
 from tests.telegram.recording import RecordingSession, load_update
@@ -171,6 +173,8 @@ async def test_change_time_offers_slots_and_a_pick_replans(
 
     chosen = picks[0]
     await deliver(services, telegram, press(chosen.pack(), update_id=3))
+    (cleared,) = recording_session.sent(EditMessageReplyMarkup)  # the chosen offer loses its buttons
+    assert (cleared.chat_id, cleared.reply_markup) == (CHAT, None)
     done = recording_session.sent(SendMessage)[-1]
     assert "14:" in done.text or "<b>" in done.text
     async with services.store.read() as conn:
@@ -301,3 +305,51 @@ async def test_language_switches_the_chats_messages(
     assert (await row_of(services, 1))["locale"] == "de"
     await deliver(services, telegram, press(Act(what="ok", d=1).pack(), update_id=22))
     assert recording_session.sent(SendMessage)[-1].text.startswith("Danke")
+
+
+async def test_the_eta_line_is_edited_in_place_not_sent_again(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    clock: ManualClock,
+) -> None:
+    services = planned_day
+    await linked(services, telegram, 1)
+    async with services.store.read() as conn:
+        query = sa.text(
+            "select r.driver_id from stops s join routes r on r.id = s.route_id where s.delivery_id = 1"
+        )
+        driver = (await conn.execute(query)).scalar_one()
+    clock.advance(timedelta(minutes=35))  # 08:05 in Berlin: after the quiet hours
+    await progress.start_route(services, driver, actor="test")
+    await fill_outbox(services)
+    await services.dispatcher().drain()
+    (on_its_way,) = [m for m in recording_session.sent(SendMessage) if "on its way" in m.text]
+    first_id = len(recording_session.sent(SendMessage))  # the recording session numbers messages from 1
+
+    async with services.store.tx() as conn:  # a refresh moved the ETA 20 minutes, still inside the promise
+        await conn.execute(
+            sa.text(
+                "update stops set planned_arrival = datetime(planned_arrival, '+20 minutes')"
+                " where delivery_id = 1"
+            )
+        )
+        await conn.execute(
+            sa.text(
+                "update stops set promised_end = datetime(promised_end, '+60 minutes') where delivery_id = 1"
+            )
+        )
+        await conn.execute(
+            sa.text('update promises set "end" = datetime("end", \'+60 minutes\') where delivery_id = 1')
+        )
+    await fill_outbox(services)
+    await services.dispatcher().drain()
+    await fill_outbox(services)  # nothing new to show: no second edit
+    await services.dispatcher().drain()
+    (edit,) = recording_session.sent(EditMessageText)
+    assert edit.chat_id == CHAT
+    assert edit.message_id in range(1, first_id + 1)
+    assert edit.text != on_its_way.text
+    assert "on its way" in (edit.text or "")
+    assert edit.reply_markup == on_its_way.reply_markup
+    assert [m for m in recording_session.sent(SendMessage) if "on its way" in m.text] == [on_its_way]

@@ -1,0 +1,403 @@
+"""Drivers on Telegram, through the real inbound path: a code from the ops API, `/driver CODE`, stop cards
+and their buttons, "Got it" under a note, live location; a recording Bot session asserts the Bot API calls."""
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+from unittest.mock import AsyncMock
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from aiogram import Bot
+from aiogram.filters import CommandObject
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
+from aiogram.types import InlineKeyboardMarkup, Message
+
+from bot.channels.telegram import TelegramTransport
+from bot.clock import ManualClock
+from bot.domain.deliveries import FailReason
+from bot.handlers import telegram as tg
+from bot.handlers import telegram_driver
+from bot.notify.buttons import Failed, GotIt, Stop, StopAct
+from bot.services import Services
+from bot.store.tables import deliveries, drivers, events, inbox
+from bot.usecases import progress
+from bot.usecases.driver_link import ALPHABET
+from bot.usecases.inbound import sandbox_reply
+from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
+from tests.telegram.recording import RecordingSession, load_update
+
+CHAT = 5550101  # the driver's chat in the recorded location and photo updates
+OTHER_CHAT = 5550202
+EXPIRED = ("This option has expired.", True)
+
+
+@pytest.fixture
+async def telegram(planned_day: Services, recording_bot: Bot) -> tg.TelegramIn:  # noqa: F811
+    planned_day.transports = {**planned_day.transports, "telegram": TelegramTransport(recording_bot)}
+    return tg.TelegramIn(recording_bot, tg.build_dispatcher(planned_day))
+
+
+@pytest.fixture
+async def route(planned_day: Services) -> tuple[int, list[int]]:  # noqa: F811
+    """The first driver with stops, and their deliveries in route order."""
+    async with planned_day.store.read() as conn:
+        rows = (
+            await conn.execute(
+                sa.text(
+                    "select r.driver_id, s.delivery_id from stops s join routes r on r.id = s.route_id"
+                    " order by r.driver_id, s.sequence"
+                )
+            )
+        ).all()
+    driver_id = rows[0][0]
+    return driver_id, [d for r, d in rows if r == driver_id]
+
+
+async def deliver(
+    services: Services, telegram: tg.TelegramIn, clock: ManualClock, update: dict[str, Any]
+) -> None:
+    """Store and handle one update, then send what it queued (a second apart per chat, as the dispatcher)."""
+    inbox_id = await tg.store(services, update)
+    assert inbox_id is not None
+    await tg.handle(services, telegram, inbox_id)
+    await settle(services, clock)
+
+
+async def settle(services: Services, clock: ManualClock) -> None:
+    while True:
+        await services.dispatcher().drain()
+        soon = clock.now() + timedelta(seconds=2)
+        if not [r for r in await outbox_rows(services, status="queued") if r["next_attempt_at"] <= soon]:
+            return
+        clock.advance(timedelta(seconds=1))
+
+
+def raw(name: str, update_id: int, **message: Any) -> dict[str, Any]:
+    update = load_update(name).model_dump(mode="json", exclude_none=True, by_alias=True)
+    update["update_id"] = update_id
+    body = update.get("message") or update["edited_message"]
+    chat = message.pop("chat", CHAT)
+    body["chat"]["id"] = body["from"]["id"] = chat
+    body.update(message)
+    return update
+
+
+def text(words: str, update_id: int, chat: int = CHAT) -> dict[str, Any]:
+    return raw("text_message", update_id, chat=chat, text=words)
+
+
+def press(data: str, update_id: int, chat: int = CHAT, message_id: int = 13) -> dict[str, Any]:
+    update = load_update("callback_query").model_dump(mode="json", exclude_none=True, by_alias=True)
+    update["update_id"], update["callback_query"]["data"] = update_id, data
+    update["callback_query"]["from"]["id"] = update["callback_query"]["message"]["chat"]["id"] = chat
+    update["callback_query"]["message"]["message_id"] = message_id
+    return update
+
+
+async def issue(api: httpx.AsyncClient, driver_id: int) -> str:
+    answer = await api.post(f"/api/drivers/{driver_id}/telegram-code")
+    assert answer.status_code == 201, answer.text
+    code: str = answer.json()["code"]
+    return code
+
+
+async def link(
+    api: httpx.AsyncClient, services: Services, telegram: tg.TelegramIn, clock: ManualClock, driver_id: int
+) -> None:
+    await deliver(services, telegram, clock, text(f"/driver {await issue(api, driver_id)}", update_id=1))
+
+
+async def driver_row(services: Services, driver_id: int) -> sa.RowMapping:
+    async with services.store.read() as conn:
+        return (await conn.execute(sa.select(drivers).where(drivers.c.id == driver_id))).mappings().one()
+
+
+async def status_of(services: Services, delivery_id: int) -> str:
+    async with services.store.read() as conn:
+        query = sa.select(deliveries.c.status).where(deliveries.c.id == delivery_id)
+        return str((await conn.execute(query)).scalar_one())
+
+
+async def events_of(services: Services, kind: str) -> list[sa.RowMapping]:
+    async with services.store.read() as conn:
+        query = sa.select(events).where(events.c.kind == kind).order_by(events.c.id)
+        return list((await conn.execute(query)).mappings())
+
+
+def buttons_of(message: SendMessage | EditMessageReplyMarkup) -> list[list[str]]:
+    assert isinstance(message.reply_markup, InlineKeyboardMarkup)
+    return [[b.callback_data or "" for b in row] for row in message.reply_markup.inline_keyboard]
+
+
+def card_buttons(delivery_id: int) -> list[list[str]]:
+    acts = (StopAct.ARRIVED, StopAct.DELIVERED, StopAct.FAILED)
+    return [[Stop(d=delivery_id, act=a).pack() for a in acts]]
+
+
+async def test_a_code_from_the_api_links_the_chat_and_brings_the_route_and_the_first_stop(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    answer = await api.post(f"/api/drivers/{driver_id}/telegram-code")
+    assert answer.status_code == 201
+    code = answer.json()["code"]
+    assert len(code) == 8
+    assert set(code) <= set(ALPHABET)
+    assert answer.json()["expires_at"].startswith("2026-11-24T06:30:00")
+    assert (await driver_row(services, driver_id))["link_code_hash"] == hashlib.sha256(
+        code.encode()
+    ).hexdigest()
+
+    await deliver(services, telegram, clock, text(f"/driver {code.lower()}", update_id=1))
+
+    linked = await driver_row(services, driver_id)
+    assert (linked["telegram_chat_id"], linked["link_code_hash"], linked["link_code_expires_at"]) == (
+        str(CHAT),
+        None,
+        None,
+    )
+    overview, card = recording_session.sent(SendMessage)
+    assert (overview.chat_id, card.chat_id) == (CHAT, CHAT)
+    assert overview.text.startswith(f"Hi Driver! Your route for <b>Mon 23 Nov</b>: {len(stops)} stops.")
+    assert card.text.startswith(f"<b>Stop 1 of {len(stops)}</b> · ")
+    assert buttons_of(card) == card_buttons(stops[0])
+
+
+async def test_a_wrong_used_or_expired_code_links_nothing_and_guessing_is_limited(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, _) = planned_day, route
+    await deliver(services, telegram, clock, text("/driver", update_id=1))
+    assert recording_session.sent(SendMessage)[-1].text.startswith("Send /driver and the code")
+    await deliver(services, telegram, clock, text("/driver ABCD-2345", update_id=2))
+    assert recording_session.sent(SendMessage)[-1].text.startswith("This code doesn't work")
+    assert (await driver_row(services, driver_id))["telegram_chat_id"] is None
+
+    code = await issue(api, driver_id)
+    await deliver(services, telegram, clock, text(f"/driver {code}", update_id=3))
+    await deliver(services, telegram, clock, text(f"/driver {code}", update_id=4, chat=OTHER_CHAT))
+    used = recording_session.sent(SendMessage)[-1]
+    assert (used.chat_id, used.text.startswith("This code doesn't work")) == (OTHER_CHAT, True)
+    assert (await driver_row(services, driver_id))["telegram_chat_id"] == str(CHAT)
+
+    code = await issue(api, driver_id)
+    for update_id in range(5, 9):
+        await deliver(services, telegram, clock, text(f"/driver WXYZ{update_id}234", update_id, OTHER_CHAT))
+    await deliver(services, telegram, clock, text(f"/driver {code}", update_id=9, chat=OTHER_CHAT))
+    assert recording_session.sent(SendMessage)[-1].text.startswith("Too many wrong codes.")
+    assert (await driver_row(services, driver_id))["telegram_chat_id"] == str(CHAT)
+
+    clock.advance(timedelta(hours=25))
+    await deliver(services, telegram, clock, text(f"/driver {code}", update_id=10, chat=OTHER_CHAT))
+    assert recording_session.sent(SendMessage)[-1].text.startswith("This code has expired.")
+    assert (await driver_row(services, driver_id))["telegram_chat_id"] == str(CHAT)
+    async with services.store.read() as conn:
+        query = sa.select(inbox.c.error).where(inbox.c.intent == "DriverLink").order_by(inbox.c.id)
+        said = list((await conn.execute(query)).scalars())
+    assert said == ["wrong", None, "wrong", "wrong", "wrong", "wrong", "wrong", "limited", "expired"]
+
+
+async def test_stop_buttons_move_the_delivery_and_bring_the_next_stop(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    first, second, third = stops[:3]
+    await link(api, services, telegram, clock, driver_id)
+    sent = len(recording_session.sent(SendMessage))
+    assert buttons_of(recording_session.sent(SendMessage)[-1]) == card_buttons(first)
+    await progress.start_route(services, driver_id, actor="test")
+    await settle(services, clock)
+    assert len(recording_session.sent(SendMessage)) == sent  # the chat has this card already
+
+    await deliver(services, telegram, clock, press(Stop(d=first, act=StopAct.ARRIVED).pack(), update_id=2))
+    assert (recording_session.sent(AnswerCallbackQuery)[-1].text, await status_of(services, first)) == (
+        "Arrived ✓",
+        "arrived",
+    )
+    assert len(recording_session.sent(SendMessage)) == sent
+
+    await deliver(services, telegram, clock, press(Stop(d=first, act=StopAct.DELIVERED).pack(), update_id=3))
+    assert await status_of(services, first) == "delivered"
+    prompt, card = recording_session.sent(SendMessage)[sent:]
+    assert prompt.text.startswith("Delivered ✓ If you have a photo")
+    assert card.text.startswith(f"<b>Stop 2 of {len(stops)}</b>")
+    assert buttons_of(card) == card_buttons(second)
+    await deliver(services, telegram, clock, raw("photo_message", update_id=4))
+    assert recording_session.sent(SendMessage)[-1].text == "📷 Photo saved with the delivery."
+    (photo,) = await events_of(services, "delivery.photo")
+    assert (photo["delivery_id"], photo["data"]["file_id"]) == (
+        first,
+        "AgACAgQAAxkBAAIBF2dQx1sm90xPhotoLarge",
+    )
+
+    await deliver(services, telegram, clock, press(Stop(d=second, act=StopAct.FAILED).pack(), update_id=5))
+    (reasons,) = recording_session.sent(EditMessageReplyMarkup)
+    assert buttons_of(reasons)[0] == [
+        Failed(d=second, reason=FailReason.NOT_HOME).pack(),
+        Failed(d=second, reason=FailReason.REFUSED).pack(),
+    ]
+    assert buttons_of(reasons)[-1] == [Stop(d=second, act=StopAct.BACK).pack()]
+    await deliver(services, telegram, clock, press(Stop(d=second, act=StopAct.BACK).pack(), update_id=50))
+    assert buttons_of(recording_session.sent(EditMessageReplyMarkup)[-1]) == card_buttons(second)
+    assert await status_of(services, second) == "out_for_delivery"
+    await deliver(services, telegram, clock, press(Failed(d=second, reason=FailReason.NO_ACCESS).pack(), 6))
+    assert await status_of(services, second) == "failed"
+    assert (await events_of(services, "delivery.failed"))[-1]["data"] == {"reason": "no_access"}
+    assert buttons_of(recording_session.sent(SendMessage)[-1]) == card_buttons(third)
+
+    await deliver(services, telegram, clock, press(Stop(d=first, act=StopAct.ARRIVED).pack(), update_id=7))
+    answer = recording_session.sent(AnswerCallbackQuery)[-1]
+    assert (answer.text, answer.show_alert) == EXPIRED
+
+
+async def test_a_forged_press_expires_and_changes_nothing(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    async with services.store.read() as conn:
+        query = sa.text(
+            "select s.delivery_id from stops s join routes r on r.id = s.route_id where r.driver_id != :d"
+        )
+        elsewhere = (await conn.execute(query, {"d": driver_id})).scalars().first()
+    assert elsewhere is not None
+    await link(api, services, telegram, clock, driver_id)
+    for driver in {driver_id, *(await _drivers_of(services, elsewhere))}:
+        await progress.start_route(services, driver, actor="test")
+    await settle(services, clock)
+
+    await deliver(
+        services, telegram, clock, press(Stop(d=elsewhere, act=StopAct.DELIVERED).pack(), update_id=2)
+    )
+    await deliver(services, telegram, clock, press(Failed(d=elsewhere, reason=FailReason.OTHER).pack(), 3))
+    mine = Stop(d=stops[0], act=StopAct.DELIVERED).pack()
+    await deliver(services, telegram, clock, press(mine, update_id=4, chat=OTHER_CHAT))  # not a driver's chat
+    assert [(a.text, a.show_alert) for a in recording_session.sent(AnswerCallbackQuery)] == [EXPIRED] * 3
+    assert (await status_of(services, elsewhere), await status_of(services, stops[0])) == (
+        "out_for_delivery",
+        "out_for_delivery",
+    )
+    async with services.store.read() as conn:
+        refused = (await conn.execute(sa.select(inbox.c.status).where(inbox.c.id > 1))).scalars().all()
+    assert refused == ["refused"] * 3
+
+
+async def test_a_changed_stop_reaches_the_driver_with_got_it_and_the_press_is_recorded_once(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    last = stops[-1]  # the latest window: far from the cut-off for changes
+    await link(api, services, telegram, clock, driver_id)
+    await sandbox_reply(services, last, "SAFE back door")
+    await settle(services, clock)
+    note = recording_session.sent(SendMessage)[-1]
+    assert note.chat_id == CHAT
+    assert "📝 back door" in note.text
+    assert buttons_of(note) == [[GotIt().pack()]]
+    (row,) = await outbox_rows(services, kind="driver-notes")
+    assert row["payload"]["deliveries"] == [last]
+
+    for update_id in (2, 3):
+        await deliver(services, telegram, clock, press("ack", update_id, message_id=int(row["provider_ref"])))
+    assert [a.text for a in recording_session.sent(AnswerCallbackQuery)] == [
+        "Thanks, noted ✓",
+        "Already noted ✓",
+    ]
+    (acknowledged,) = await events_of(services, "driver.acknowledged")
+    assert (acknowledged["driver_id"], acknowledged["delivery_id"]) == (driver_id, last)
+    assert acknowledged["data"] == {"message_id": row["id"], "deliveries": [last]}
+
+    await deliver(services, telegram, clock, press("ack", update_id=4, message_id=9999))  # no note of ours
+    assert recording_session.sent(AnswerCallbackQuery)[-1].show_alert is True
+
+
+async def test_a_live_location_moves_the_van_and_refreshes_the_etas(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    async with services.store.read() as conn:
+        query = sa.select(deliveries.c.lat, deliveries.c.lon).where(deliveries.c.id == stops[0])
+        lat, lon = (await conn.execute(query)).one()
+    await link(api, services, telegram, clock, driver_id)
+    await progress.start_route(services, driver_id, actor="test")
+    await settle(services, clock)
+    sent = len(recording_session.sent(SendMessage))
+
+    await deliver(
+        services, telegram, clock, raw("location_message", 2, location={"latitude": lat, "longitude": lon})
+    )
+    van = await driver_row(services, driver_id)
+    assert (van["position_lat"], van["position_lon"], van["position_at"]) == (lat, lon, clock.now())
+    (revised,) = [e for e in await events_of(services, "plan.revised") if e["actor"] == "position"]
+    assert revised["data"]["vans"] == [driver_id]
+
+    moved = {"latitude": lat + 0.001, "longitude": lon, "live_period": 28800}
+    await deliver(services, telegram, clock, raw("edited_live_location", 3, location=moved))
+    assert (await driver_row(services, driver_id))["position_lat"] == lat + 0.001
+    assert len([e for e in await events_of(services, "plan.revised") if e["actor"] == "position"]) == 1
+
+    await deliver(services, telegram, clock, raw("edited_live_location", 4, chat=OTHER_CHAT))
+    await deliver(services, telegram, clock, raw("location_message", 5, chat=OTHER_CHAT))
+    (hint,) = recording_session.sent(SendMessage)[sent:]
+    assert (hint.chat_id, hint.text.startswith("This chat isn't linked to a driver yet.")) == (
+        OTHER_CHAT,
+        True,
+    )
+
+
+async def test_the_link_handler_called_directly_explains_the_command(
+    recording_bot: Bot, recording_session: RecordingSession
+) -> None:
+    update = load_update("text_message")
+    assert update.message is not None
+    message = Message.model_validate(
+        {**update.message.model_dump(exclude_none=True, by_alias=True), "text": "/driver"},
+        context={"bot": recording_bot},
+    )
+    services = AsyncMock(spec=Services)
+    await telegram_driver.link(message, CommandObject(command="driver"), services, inbox_id=1)
+    (usage,) = recording_session.sent(SendMessage)
+    assert (usage.chat_id, usage.text) == (
+        message.chat.id,
+        "Send /driver and the code from your dispatcher, for example: /driver K7Q4M2XP",
+    )
+    assert not services.mock_calls
+
+
+async def _drivers_of(services: Services, delivery_id: int) -> list[int]:
+    async with services.store.read() as conn:
+        query = sa.text(
+            "select r.driver_id from stops s join routes r on r.id = s.route_id where s.delivery_id = :d"
+        )
+        return list((await conn.execute(query, {"d": delivery_id})).scalars())
