@@ -58,6 +58,13 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Comment:
+    """Free text right after a rating: what the recipient wants to add to it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class NotReceived:
     pass
 
@@ -100,6 +107,7 @@ type Intent = (
     | SafeDrop
     | AccessCode
     | Rate
+    | Comment
     | NotReceived
     | OptOut
     | OptIn

@@ -53,6 +53,8 @@ def parse(text: str, asked: Mapping[str, Any] | None = None) -> Intent:
         return intents.Help()
     if body.isdigit():
         return _number(int(body), asked or {})
+    if (asked or {}).get("question") == "comment" and body and not _NOT_RECEIVED.search(body):
+        return intents.Comment(body[:1000])
     return _keywords(body) or intents.NotUnderstood(text)
 
 

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     HELP = "help"
     PERSON_REQUESTED = "person-requested"
     RATED = "rated"
+    COMMENTED = "commented"
     NOT_RECEIVED = "not-received"
     OPTED_OUT = "opted-out"
     OPTED_IN = "opted-in"
@@ -83,6 +84,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.HELP: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.PERSON_REQUESTED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.RATED: KindSpec(Audience.RECIPIENT, True, ("rating",)),
+    Kind.COMMENTED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.NOT_RECEIVED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.OPTED_OUT: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.OPTED_IN: KindSpec(Audience.RECIPIENT, True, ()),

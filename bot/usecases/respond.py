@@ -369,7 +369,22 @@ async def rate(turn: Turn, intent: intents.Rate) -> list[Reply]:
             f"{intent.stars}/5 {intent.comment}",
             delivery_id=turn.delivery.id,
         )
-    return [Reply(Kind.RATED, {"rating": intent.stars})]
+    ask = None if intent.comment else {"question": "comment", "delivery_id": turn.delivery.id}
+    return [Reply(Kind.RATED, {"rating": intent.stars}, ask)]
+
+
+async def comment(turn: Turn, intent: intents.Comment) -> list[Reply]:
+    """What they add after rating: kept with the rating (support reads it beside a low one)."""
+    if turn.delivery.rating is None:
+        return await not_understood(turn, intents.NotUnderstood(intent.text))
+    await delivery_store.update(turn.conn, turn.delivery.id, {"rating_comment": intent.text}, turn.now)
+    await _log(turn, "delivery.rating_comment", {"length": len(intent.text)})
+    if turn.delivery.rating <= 2:
+        detail = f"{turn.delivery.rating}/5, then: {intent.text[:500]}"
+        await escalations.open_one(
+            turn.conn, turn.now, Reason.LOW_RATING, detail, delivery_id=turn.delivery.id
+        )
+    return [Reply(Kind.COMMENTED)]
 
 
 async def not_received(turn: Turn, _: intents.NotReceived) -> list[Reply]:
@@ -432,6 +447,7 @@ HANDLERS: dict[type, Handler] = {
     intents.SafeDrop: safe_drop,
     intents.AccessCode: access_code,
     intents.Rate: rate,
+    intents.Comment: comment,
     intents.NotReceived: not_received,
     intents.OptOut: opt_out,
     intents.OptIn: opt_in,

@@ -65,9 +65,17 @@ async def test_delivered_asks_for_a_rating_and_failed_offers_new_times(
     await progress.record_stop_event(services, first, progress.StopEvent.DELIVERED, actor="test")
     (delivered,) = await outbox_rows(services, kind="delivered")
     assert delivered["delivery_id"] == first
-    await sandbox_reply(services, first, "5")
+    await sandbox_reply(services, first, "2")
     (rated,) = await outbox_rows(services, kind="rated")
-    assert "5" in rated["body"]
+    assert "2/5" in rated["body"]
+    await sandbox_reply(services, first, "The box was soaked, left in the rain")
+    (commented,) = await outbox_rows(services, kind="commented")
+    assert commented["delivery_id"] == first
+    async with services.store.read() as conn:
+        query = sa.select(deliveries.c.rating, deliveries.c.rating_comment).where(deliveries.c.id == first)
+        assert tuple((await conn.execute(query)).one()) == (2, "The box was soaked, left in the rain")
+        details = list((await conn.execute(sa.select(escalations.c.detail))).scalars())
+    assert "2/5, then: The box was soaked, left in the rain" in details
 
     clock.set(route.stops[1].planned_arrival)
     await progress.record_stop_event(

@@ -334,17 +334,25 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
     ),
     # rated
     (S, "en", Kind.RATED): (
-        "Doorstep: Thanks for your rating (5/5), Christopher! Your feedback helps us get better."
+        "Doorstep: Thanks for your rating (5/5), Christopher! Anything to add? Just reply."
     ),
     (S, "de", Kind.RATED): (
-        "Doorstep: Danke für Ihre Bewertung (5/5), Christopher! Ihr Feedback hilft uns, besser zu werden."
+        "Doorstep: Danke für Ihre Bewertung (5/5), Christopher! Noch etwas? Antworten Sie einfach."
     ),
     (T, "en", Kind.RATED): (
-        "Thanks for your rating, Christopher! ⭐⭐⭐⭐⭐\nYour feedback helps us get better."
+        "Thanks for your rating, Christopher! ⭐⭐⭐⭐⭐\nAnything you would like to add? Just write it here."
     ),
     (T, "de", Kind.RATED): (
-        "Danke für Ihre Bewertung, Christopher! ⭐⭐⭐⭐⭐\nIhr Feedback hilft uns, besser zu werden."
+        "Danke für Ihre Bewertung, Christopher! ⭐⭐⭐⭐⭐\nMöchten Sie noch etwas ergänzen? Schreiben Sie "
+        "es einfach hier."
     ),
+    # commented (what they added after the rating)
+    (S, "en", Kind.COMMENTED): "Doorstep: Thanks, Christopher. We have passed your comment on to our team.",
+    (S, "de", Kind.COMMENTED): (
+        "Doorstep: Danke, Christopher. Wir haben Ihren Kommentar an unser Team weitergegeben."
+    ),
+    (T, "en", Kind.COMMENTED): "Thanks, Christopher. We have passed your comment on to our team.",
+    (T, "de", Kind.COMMENTED): "Danke, Christopher. Wir haben Ihren Kommentar an unser Team weitergegeben.",
     # not-received
     (S, "en", Kind.NOT_RECEIVED): (
         "Doorstep: Sorry to hear that, Christopher. We've flagged order DS-104233 as not received "

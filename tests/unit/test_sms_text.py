@@ -26,6 +26,9 @@ from bot.handlers.sms_text import parse
         ("CODE 4711", None, intents.AccessCode("4711")),
         ("Tor: 12#34", None, intents.AccessCode("12#34")),
         ("never arrived", None, intents.NotReceived()),
+        ("Lovely driver, thanks!", {"question": "comment"}, intents.Comment("Lovely driver, thanks!")),
+        ("STOP", {"question": "comment"}, intents.OptOut()),
+        ("never arrived", {"question": "comment"}, intents.NotReceived()),
     ],
 )
 def test_keywords(text: str, asked: dict[str, str] | None, expected: intents.Intent) -> None:
