@@ -1,24 +1,29 @@
-"""Drivers on Telegram: `/driver CODE` linking, stop-card buttons, photos, "Got it", live location.
+"""Drivers on Telegram: `/driver CODE` linking, "Start route", stop-card buttons, photos, "Got it",
+live location, `/route`, and a short help for anything else a driver writes.
 
-Mounted before the recipients' router (bot/handlers/telegram.py), so driver commands and buttons
-are never read as a recipient's text. Each handler hands the stored update to a use case
-(bot/usecases/driver_link.py, driver_chat.py) and answers the press or the message; what the driver
-gets next (route, stop cards) goes out through the outbox.
+Mounted before the recipients' router (bot/handlers/telegram.py), so driver commands, buttons and
+text are never read as a recipient's; what comes from a chat that is no driver's goes on there. Each
+handler hands the stored update to a use case (bot/usecases/driver_link.py, driver_chat.py) and
+answers the press or the message; what the driver gets next (route, stop cards) goes out through the
+outbox.
 """
+
+import contextlib
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram import keyboard as keyboard_of
 from bot.domain.deliveries import StopEvent
 from bot.notify import buttons, phrases
-from bot.notify.buttons import Failed, GotIt, Stop, StopAct
+from bot.notify.buttons import Failed, GotIt, StartRoute, Stop, StopAct
 from bot.notify.compose import first_name
 from bot.services import Services
 from bot.usecases import driver_chat, driver_link
-from bot.usecases.driver_chat import Ack, Photo
+from bot.usecases.driver_chat import Ack, Asked, Photo, Press
 from bot.usecases.driver_link import Linked
 
 SAY: dict[str, dict[str, str]] = {
@@ -34,6 +39,16 @@ SAY: dict[str, dict[str, str]] = {
             "This chat isn't linked to a driver yet. Send /driver and the code from your dispatcher."
         ),
         "option_expired": "This option has expired.",
+        "started": "Route started ✓ Drive safely!",
+        "start_first": "Start your route first: ▶ Start route is under your route message.",
+        "no_route": "You have no stops left today.",
+        "help": (
+            "Your message is kept for dispatch; for anything urgent, call them.\n"
+            "▶ Start route: when you leave the depot.\n"
+            "📍 Arrived · ✅ Delivered · ❌ Failed: on each stop's card.\n"
+            "👍 Got it: under a changed stop.\n"
+            "/route: your route and current stop again."
+        ),
         "arrived": "Arrived ✓",
         "delivered": "Delivered ✓ If you have a photo of where you left it, send it now.",
         "failed": "Not delivered ✓",
@@ -54,6 +69,16 @@ SAY: dict[str, dict[str, str]] = {
             "Dieser Chat ist noch nicht verbunden. Senden Sie /driver und den Code Ihrer Disposition."
         ),
         "option_expired": "Diese Auswahl ist abgelaufen.",
+        "started": "Tour gestartet ✓ Gute Fahrt!",
+        "start_first": "Starten Sie zuerst Ihre Tour: ▶ Tour starten steht unter Ihrer Tourübersicht.",
+        "no_route": "Für heute haben Sie keine Stopps mehr.",
+        "help": (
+            "Ihre Nachricht wird für die Disposition gespeichert; rufen Sie sie an, wenn es eilt.\n"
+            "▶ Tour starten: wenn Sie vom Depot losfahren.\n"
+            "📍 Angekommen · ✅ Zugestellt · ❌ Nicht zugestellt: auf der Karte jedes Stopps.\n"
+            "👍 Verstanden: unter einem geänderten Stopp.\n"
+            "/route: Ihre Tour und den aktuellen Stopp noch einmal."
+        ),
         "arrived": "Angekommen ✓",
         "delivered": "Zugestellt ✓ Wenn Sie ein Foto vom Ablageort haben, senden Sie es jetzt.",
         "failed": "Nicht zugestellt ✓",
@@ -85,12 +110,40 @@ async def link(message: Message, command: CommandObject, services: Services, inb
         await message.answer(say("linked", language, name=first_name(linking.driver.name)))
 
 
+async def route(message: Message, services: Services, inbox_id: int) -> None:
+    asked = await driver_chat.route_again(services, inbox_id, str(message.chat.id))
+    if asked is Asked.NOT_DRIVER:
+        await message.answer(say("link_first", _language(message)))
+    elif asked is Asked.NO_ROUTE:
+        await message.answer(say("no_route", _language(message)))
+
+
+async def text(message: Message, services: Services, inbox_id: int) -> None:
+    if not await driver_chat.said(services, inbox_id, str(message.chat.id), message.text or ""):
+        raise SkipHandler  # not a driver's chat: a recipient's text, for the recipients' router
+    await message.answer(say("help", _language(message)))
+
+
+async def start_pressed(
+    query: CallbackQuery, callback_data: StartRoute, services: Services, inbox_id: int
+) -> None:
+    if not await driver_chat.start_route(services, inbox_id, _chat(query), callback_data.plan):
+        await _expired(query)
+        return
+    await query.answer(say("started", query.from_user.language_code))
+    if isinstance(query.message, Message):
+        with contextlib.suppress(TelegramBadRequest):  # too old to edit, or already without the button
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
 async def stop_pressed(query: CallbackQuery, callback_data: Stop, services: Services, inbox_id: int) -> None:
     event, language = PRESSED.get(callback_data.act), query.from_user.language_code
     if event is None:
         await _reasons(query, callback_data, services)
-    elif not await driver_chat.report(services, inbox_id, _chat(query), callback_data.d, event):
-        await _expired(query)
+        return
+    pressed = await driver_chat.report(services, inbox_id, _chat(query), callback_data.d, event)
+    if pressed is not Press.OK:
+        await _refused(query, pressed)
     elif event is StopEvent.ARRIVED:
         await query.answer(say("arrived", language))
     else:
@@ -102,10 +155,9 @@ async def stop_pressed(query: CallbackQuery, callback_data: Stop, services: Serv
 async def _reasons(query: CallbackQuery, callback_data: Stop, services: Services) -> None:
     """Failed opens the list of reasons on the card (Back closes it); nothing is recorded yet."""
     chat, delivery_id = _chat(query), callback_data.d
-    if not isinstance(query.message, Message) or not await driver_chat.may_report(
-        services, chat, delivery_id, StopEvent.FAILED
-    ):
-        await _expired(query)
+    pressed = await driver_chat.may_report(services, chat, delivery_id, StopEvent.FAILED)
+    if pressed is not Press.OK or not isinstance(query.message, Message):
+        await _refused(query, pressed)  # OK with no message to edit: expired too
         return
     locale = query.from_user.language_code or "en"
     opened = callback_data.act is StopAct.FAILED
@@ -116,10 +168,11 @@ async def _reasons(query: CallbackQuery, callback_data: Stop, services: Services
 
 async def failed(query: CallbackQuery, callback_data: Failed, services: Services, inbox_id: int) -> None:
     chat, reason = _chat(query), callback_data.reason
-    if await driver_chat.report(services, inbox_id, chat, callback_data.d, StopEvent.FAILED, reason):
+    pressed = await driver_chat.report(services, inbox_id, chat, callback_data.d, StopEvent.FAILED, reason)
+    if pressed is Press.OK:
         await query.answer(say("failed", query.from_user.language_code))
     else:
-        await _expired(query)
+        await _refused(query, pressed)
 
 
 async def got_it(query: CallbackQuery, services: Services, inbox_id: int) -> None:
@@ -159,7 +212,13 @@ async def live_location(edited_message: Message, services: Services) -> None:
 
 
 async def _expired(query: CallbackQuery) -> None:
-    await query.answer(say("option_expired", query.from_user.language_code), show_alert=True)
+    await _refused(query, Press.EXPIRED)
+
+
+async def _refused(query: CallbackQuery, pressed: Press) -> None:
+    """A press that changed nothing: the route is to start first, or the option has expired."""
+    key = "start_first" if pressed is Press.NOT_STARTED else "option_expired"
+    await query.answer(say(key, query.from_user.language_code), show_alert=True)
 
 
 def _chat(query: CallbackQuery) -> str:
@@ -175,9 +234,12 @@ def router() -> Router:
     found = Router(name="telegram-driver")
     private = F.chat.type == "private"
     found.message.register(link, Command("driver"), private)
+    found.message.register(route, Command("route"), private)
     found.message.register(location, F.location, private)
     found.message.register(photo, F.photo, private)
+    found.message.register(text, F.text, private)
     found.edited_message.register(live_location, F.location)
+    found.callback_query.register(start_pressed, StartRoute.filter())
     found.callback_query.register(stop_pressed, Stop.filter())
     found.callback_query.register(failed, Failed.filter())
     found.callback_query.register(got_it, GotIt.filter())

@@ -98,6 +98,12 @@ class Failed(CallbackData, prefix="fr"):
     reason: FailReason
 
 
+class StartRoute(CallbackData, prefix="go"):
+    """ "Start route" under a driver's route message: the plan it was sent for (the driver is the chat's)."""
+
+    plan: int
+
+
 class GotIt(CallbackData, prefix="ack"):
     """ "Got it" under a driver note. The note is the message the button is on: its stops' ids could
     outgrow 64 bytes, and the outbox row behind that message knows them."""
@@ -109,6 +115,7 @@ DRIVER_LABELS: dict[str, dict[str, str]] = {
         StopAct.DELIVERED: "✅ Delivered",
         StopAct.FAILED: "❌ Failed",
         StopAct.BACK: "↩ Back",
+        "start": "▶ Start route",
         "got_it": "👍 Got it",
     },
     "de": {
@@ -116,6 +123,7 @@ DRIVER_LABELS: dict[str, dict[str, str]] = {
         StopAct.DELIVERED: "✅ Zugestellt",
         StopAct.FAILED: "❌ Nicht zugestellt",
         StopAct.BACK: "↩ Zurück",
+        "start": "▶ Tour starten",
         "got_it": "👍 Verstanden",
     },
 }
@@ -175,6 +183,11 @@ def stop_card(delivery_id: int, locale: str) -> Keyboard:
     labels = phrases.pick(DRIVER_LABELS, locale)
     acts = (StopAct.ARRIVED, StopAct.DELIVERED, StopAct.FAILED)
     return [[_button(labels[a], Stop(d=delivery_id, act=a)) for a in acts]]
+
+
+def start_route(plan_id: int, locale: str) -> Keyboard:
+    """Under a driver's route message until the route starts."""
+    return [[_button(phrases.pick(DRIVER_LABELS, locale)["start"], StartRoute(plan=plan_id))]]
 
 
 def fail_reasons(delivery_id: int, locale: str) -> Keyboard:

@@ -17,9 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.domain.deliveries import Driver
 from bot.notify.kinds import Channel
 from bot.services import Services
-from bot.store import events, fleet, inbox, outbox
+from bot.store import events, fleet, inbox
 from bot.usecases import driver_cards
-from bot.usecases.day import load_day
 from bot.usecases.errors import NotFoundError
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # read off a screen or a note without mix-ups
@@ -90,7 +89,10 @@ async def link(services: Services, inbox_id: int, code: str, chat_id: str) -> Li
         moved_from = await fleet.link_chat(conn, outcome, chat_id, now)
         data = {"channel": Channel.TELEGRAM.value, "moved_from_driver": moved_from}
         await events.append(conn, now, "driver.linked", actor="driver", driver_id=outcome, data=data)
-        sent = await _send_today(conn, services, outcome, inbox_id, now)
+        asked = f"link:{inbox_id}"
+        sent = await driver_cards.send_today(
+            conn, services.composer, outcome, now, asked=asked, card_again=False
+        )
         await inbox.finish(conn, inbox_id, now, delivery_id=None, intent=INTENT)
         return Linking(Linked.LINKED, await fleet.get_driver(conn, outcome), sent)
 
@@ -112,18 +114,3 @@ async def _claim(conn: AsyncConnection, code: str, chat_id: str, now: datetime) 
         return Linked.EXPIRED
     used = await fleet.use_link_code(conn, driver_id, digest(typed), now)
     return driver_id if used else Linked.WRONG  # else another chat used it a moment ago
-
-
-async def _send_today(
-    conn: AsyncConnection, services: Services, driver_id: int, inbox_id: int, now: datetime
-) -> bool:
-    """Today's route and the next stop's card, if the driver has stops left on today's active plan."""
-    day = await load_day(conn, await driver_cards.today(conn, driver_id, now))
-    route = day.routes.get(driver_id) if day else None
-    if day is None or route is None or not day.remaining(route):
-        return False
-    key = f"route:{day.plan.id}:{driver_id}:link:{inbox_id}"  # asked for: sent again, whatever went before
-    message = driver_cards.route_message(services.composer, day, driver_id, key=key, now=now)
-    await outbox.enqueue(conn, [message], now)
-    await driver_cards.queue_next_stop(conn, services.composer, day.plan.id, driver_id, now)
-    return True

@@ -35,6 +35,7 @@ __all__ = [
     "StopEvent",
     "cancel_delivery",
     "record_stop_event",
+    "start",
     "start_route",
     "stop_event",
     "update_position",
@@ -97,23 +98,31 @@ async def start_route(services: Services, driver_id: int, *, actor: str) -> int:
         header = await plans.active(conn, day)
         if header is None:
             raise ConflictError(f"no plan for {day}: nothing to load", field="driver_id")
-        loaded = await plans.planned_for_driver(conn, header.id, driver_id)
-        await delivery_store.set_status(conn, loaded, Status.OUT_FOR_DELIVERY, now)
-        log: list[dict[str, Any]] = [
-            {
-                "at": now,
-                "kind": "delivery.out_for_delivery",
-                "actor": actor,
-                "delivery_id": d,
-                "driver_id": driver_id,
-                "plan_id": None,
-                "data": {},
-            }
-            for d in loaded
-        ]
-        await events.append_many(conn, log)
-        await driver_cards.queue_next_stop(conn, services.composer, header.id, driver_id, now)
-        return len(loaded)
+        return await start(conn, services, header.id, driver_id, actor=actor)
+
+
+async def start(
+    conn: AsyncConnection, services: Services, plan_id: int, driver_id: int, *, actor: str
+) -> int:
+    """`start_route` in the caller's transaction, on the plan it found (a driver's press checks it first)."""
+    now = services.clock.now()
+    loaded = await plans.planned_for_driver(conn, plan_id, driver_id)
+    await delivery_store.set_status(conn, loaded, Status.OUT_FOR_DELIVERY, now)
+    log: list[dict[str, Any]] = [
+        {
+            "at": now,
+            "kind": "delivery.out_for_delivery",
+            "actor": actor,
+            "delivery_id": d,
+            "driver_id": driver_id,
+            "plan_id": None,
+            "data": {},
+        }
+        for d in loaded
+    ]
+    await events.append_many(conn, log)
+    await driver_cards.queue_next_stop(conn, services.composer, plan_id, driver_id, now)
+    return len(loaded)
 
 
 async def cancel_delivery(services: Services, delivery_id: int, *, reason: str, actor: str) -> Status:

@@ -19,18 +19,28 @@ from bot.clock import ManualClock
 from bot.domain.deliveries import FailReason
 from bot.handlers import telegram as tg
 from bot.handlers import telegram_driver
-from bot.notify.buttons import Failed, GotIt, Stop, StopAct
+from bot.notify.buttons import Failed, GotIt, StartRoute, Stop, StopAct
 from bot.services import Services
-from bot.store.tables import deliveries, drivers, events, inbox
+from bot.store import fleet
+from bot.store.tables import deliveries, drivers, escalations, events, inbox, plans
 from bot.usecases import progress
 from bot.usecases.driver_link import ALPHABET
 from bot.usecases.inbound import sandbox_reply
+from scheduler.jobs import fill_outbox
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
-from tests.telegram.recording import RecordingSession, load_update
+from tests.telegram.recording import Fault, RecordingSession, load_update
 
 CHAT = 5550101  # the driver's chat in the recorded location and photo updates
 OTHER_CHAT = 5550202
 EXPIRED = ("This option has expired.", True)
+START_FIRST = ("Start your route first: ▶ Start route is under your route message.", True)
+HELP = (
+    "Your message is kept for dispatch; for anything urgent, call them.\n"
+    "▶ Start route: when you leave the depot.\n"
+    "📍 Arrived · ✅ Delivered · ❌ Failed: on each stop's card.\n"
+    "👍 Got it: under a changed stop.\n"
+    "/route: your route and current stop again."
+)
 
 
 @pytest.fixture
@@ -136,6 +146,19 @@ def card_buttons(delivery_id: int) -> list[list[str]]:
     return [[Stop(d=delivery_id, act=a).pack() for a in acts]]
 
 
+async def start_button(services: Services) -> list[list[str]]:
+    async with services.store.read() as conn:
+        plan = (await conn.execute(sa.select(plans.c.id).where(plans.c.active))).scalar_one()
+    return [[StartRoute(plan=plan).pack()]]
+
+
+async def escalation_details(services: Services) -> list[str]:
+    async with services.store.read() as conn:
+        return list(
+            (await conn.execute(sa.select(escalations.c.detail).order_by(escalations.c.id))).scalars()
+        )
+
+
 async def test_a_code_from_the_api_links_the_chat_and_brings_the_route_and_the_first_stop(
     planned_day: Services,  # noqa: F811
     telegram: tg.TelegramIn,
@@ -167,6 +190,7 @@ async def test_a_code_from_the_api_links_the_chat_and_brings_the_route_and_the_f
     assert (overview.chat_id, card.chat_id) == (CHAT, CHAT)
     assert overview.text.startswith(f"Hi Driver! Your route for <b>Mon 23 Nov</b>: {len(stops)} stops.")
     assert card.text.startswith(f"<b>Stop 1 of {len(stops)}</b> · ")
+    assert buttons_of(overview) == await start_button(services)
     assert buttons_of(card) == card_buttons(stops[0])
 
 
@@ -301,6 +325,158 @@ async def test_a_forged_press_expires_and_changes_nothing(
     async with services.store.read() as conn:
         refused = (await conn.execute(sa.select(inbox.c.status).where(inbox.c.id > 1))).scalars().all()
     assert refused == ["refused"] * 3
+
+
+async def test_start_route_under_the_route_starts_it_brings_the_first_stop_and_goes(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    async with services.store.tx() as conn:  # linked on an earlier day: this morning's route comes on its own
+        await fleet.link_chat(conn, driver_id, str(CHAT), clock.now())
+    await fill_outbox(services)
+    await settle(services, clock)
+    (overview,) = [m for m in recording_session.sent(SendMessage) if m.chat_id == CHAT]
+    (start,) = (await start_button(services))[0]
+    assert buttons_of(overview) == [[start]]
+    (row,) = await outbox_rows(services, kind="driver-route", address=str(CHAT))
+    route_message = int(row["provider_ref"])
+
+    forged = StartRoute(plan=StartRoute.unpack(start).plan + 1).pack()
+    await deliver(services, telegram, clock, press(forged, update_id=1, message_id=route_message))
+    await deliver(services, telegram, clock, press(start, update_id=2, chat=OTHER_CHAT))  # no driver's chat
+    assert [(a.text, a.show_alert) for a in recording_session.sent(AnswerCallbackQuery)] == [EXPIRED] * 2
+    assert {await status_of(services, d) for d in stops} == {"planned"}
+
+    recording_session.fail(EditMessageReplyMarkup, Fault(400, "Bad Request: message can't be edited"))
+    await deliver(services, telegram, clock, press(start, update_id=3, message_id=route_message))
+    started = recording_session.sent(AnswerCallbackQuery)[-1]
+    assert (started.text, started.show_alert) == ("Route started ✓ Drive safely!", None)
+    assert [await status_of(services, d) for d in stops] == ["out_for_delivery"] * len(stops)
+    loaded = await events_of(services, "delivery.out_for_delivery")
+    assert sorted((e["delivery_id"], e["actor"]) for e in loaded) == sorted((d, "driver") for d in stops)
+    (cleared,) = recording_session.sent(EditMessageReplyMarkup)
+    assert (cleared.chat_id, cleared.message_id, cleared.reply_markup) == (CHAT, route_message, None)
+    card = recording_session.sent(SendMessage)[-1]
+    assert (card.chat_id, card.text.startswith(f"<b>Stop 1 of {len(stops)}</b> · ")) == (CHAT, True)
+    assert buttons_of(card) == card_buttons(stops[0])
+
+    sent = len(recording_session.sent(SendMessage))
+    await deliver(services, telegram, clock, press(start, update_id=4, message_id=route_message))
+    assert (
+        recording_session.sent(AnswerCallbackQuery)[-1].text,
+        len(recording_session.sent(SendMessage)),
+    ) == (
+        EXPIRED[0],
+        sent,
+    )
+    assert len(await events_of(services, "delivery.out_for_delivery")) == len(stops)
+    assert len(recording_session.sent(EditMessageReplyMarkup)) == 1
+    async with services.store.read() as conn:
+        query = sa.select(inbox.c.intent, inbox.c.status, inbox.c.error).order_by(inbox.c.id)
+        said = [tuple(r) for r in await conn.execute(query)]
+    assert said == [("Start", "refused", "expired")] * 2 + [
+        ("Start", "done", None),
+        ("Start", "refused", "expired"),
+    ]
+
+
+async def test_a_stop_button_before_the_start_asks_to_start_first_and_changes_nothing(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    first = stops[0]
+    await link(api, services, telegram, clock, driver_id)
+    sent = len(recording_session.sent(SendMessage))
+
+    acts = (StopAct.ARRIVED, StopAct.DELIVERED, StopAct.FAILED)
+    presses = [
+        *(Stop(d=first, act=a).pack() for a in acts),
+        Failed(d=first, reason=FailReason.NOT_HOME).pack(),
+    ]
+    for update_id, data in enumerate(presses, start=2):
+        await deliver(services, telegram, clock, press(data, update_id))
+    assert [(a.text, a.show_alert) for a in recording_session.sent(AnswerCallbackQuery)] == [START_FIRST] * 4
+    assert await status_of(services, first) == "planned"
+    assert (recording_session.sent(EditMessageReplyMarkup), len(recording_session.sent(SendMessage))) == (
+        [],
+        sent,
+    )
+    async with services.store.read() as conn:
+        query = sa.select(inbox.c.error).where(inbox.c.status == "refused").order_by(inbox.c.id)
+        assert list((await conn.execute(query)).scalars()) == ["not_started"] * 3  # Failed only opens reasons
+
+
+async def test_a_drivers_text_gets_the_help_and_is_kept_for_dispatch_not_escalated(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    await link(api, services, telegram, clock, driver_id)
+    sent = len(recording_session.sent(SendMessage))
+
+    await deliver(services, telegram, clock, text("The gate at the school is locked", update_id=2))
+    (help_,) = recording_session.sent(SendMessage)[sent:]
+    assert (help_.chat_id, help_.text) == (CHAT, HELP)
+    (said,) = await events_of(services, "driver.message")
+    assert (said["driver_id"], said["delivery_id"], said["actor"], said["data"]) == (
+        driver_id,
+        stops[0],  # the stop the driver is at
+        "driver",
+        {"text": "The gate at the school is locked"},
+    )
+    assert await escalation_details(services) == []
+
+    await deliver(services, telegram, clock, text("Where is my parcel?", update_id=3, chat=OTHER_CHAT))
+    assert await escalation_details(services) == ["unknown sender: Where is my parcel?"]
+    assert len(await events_of(services, "driver.message")) == 1
+
+
+async def test_route_sends_the_route_and_the_current_stop_again(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    await link(api, services, telegram, clock, driver_id)
+    await progress.start_route(services, driver_id, actor="test")
+    await deliver(
+        services, telegram, clock, press(Stop(d=stops[0], act=StopAct.DELIVERED).pack(), update_id=2)
+    )
+    sent = len(recording_session.sent(SendMessage))
+
+    await deliver(services, telegram, clock, text("/route", update_id=3))
+    overview, card = recording_session.sent(SendMessage)[sent:]
+    assert (overview.chat_id, card.chat_id) == (CHAT, CHAT)
+    assert overview.text.startswith(f"Hi Driver! Your route for <b>Mon 23 Nov</b>: {len(stops) - 1} stops.")
+    assert overview.reply_markup is None  # started: no Start route any more
+    assert card.text.startswith(f"<b>Stop 2 of {len(stops)}</b> · ")
+    assert buttons_of(card) == card_buttons(stops[1])
+
+    await deliver(services, telegram, clock, text("/route", update_id=4))
+    assert [m.text for m in recording_session.sent(SendMessage)[sent + 2 :]] == [overview.text, card.text]
+    await deliver(services, telegram, clock, text("/route", update_id=5, chat=OTHER_CHAT))
+    hint = recording_session.sent(SendMessage)[-1]
+    assert (hint.chat_id, hint.text.startswith("This chat isn't linked to a driver yet.")) == (
+        OTHER_CHAT,
+        True,
+    )
+    assert (await events_of(services, "driver.message"), await escalation_details(services)) == ([], [])
 
 
 async def test_a_changed_stop_reaches_the_driver_with_got_it_and_the_press_is_recorded_once(
