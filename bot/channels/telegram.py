@@ -60,6 +60,7 @@ from bot.channels.base import Failure, Outgoing, Receipt, SendError
 from bot.config import TelegramSettings
 
 LIMIT = 4096  # UTF-16 code units per message text (core.telegram.org/bots/api#sendmessage)
+CAPTION_LIMIT = 1024  # per photo caption (core.telegram.org/bots/api#sendphoto)
 CALLBACK_DATA_BYTES = 64
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Descriptions of an edit that cannot happen, so the message goes out anew.
@@ -99,6 +100,7 @@ class _Plan:
     parts: list[str]
     markup: InlineKeyboardMarkup | None
     edit: int | None
+    photo: str | None = None  # a Telegram file id: sent as a photo, the text as its caption if it fits
 
 
 class TelegramTransport:
@@ -107,6 +109,7 @@ class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._progress: dict[int, list[int]] = {}  # outbox id -> Telegram ids of the parts already out
+        self._photos: set[int] = set()  # outbox ids whose photo went out ahead of a long text
 
     async def send(self, message: Outgoing) -> Receipt:
         chat_id, plan = _chat_id(message.address), _plan(message)
@@ -125,11 +128,21 @@ class TelegramTransport:
         finally:
             if not retry_later:
                 self._progress.pop(message.id, None)
+                self._photos.discard(message.id)
 
     async def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
         raise NotImplementedError("the Bot API cannot tell whether a message was sent")
 
     async def _deliver(self, key: int, chat_id: int, plan: _Plan) -> str:
+        if plan.photo is not None and plan.edit is None:
+            if len(plan.parts) == 1 and utf16_len(plan.parts[0]) <= CAPTION_LIMIT:
+                sent = await self.bot.send_photo(
+                    chat_id, plan.photo, caption=plan.parts[0], parse_mode="HTML", reply_markup=plan.markup
+                )
+                return str(sent.message_id)
+            if key not in self._photos:  # too long for a caption: the photo, then the text
+                await self.bot.send_photo(chat_id, plan.photo)
+                self._photos.add(key)
         done = self._progress.setdefault(key, [])
         last = len(plan.parts) - 1
         if plan.edit is not None and not done:
@@ -206,7 +219,10 @@ def _plan(message: Outgoing) -> _Plan:
         parts = split_html(message.body)
     except ValueError as exc:  # a single tag longer than a message
         raise SendError(Failure.PERMANENT, str(exc), code="too-long") from None
-    return _Plan(parts, keyboard(message.payload.get("buttons")), edit)
+    photo = message.payload.get("photo")
+    if photo is not None and not isinstance(photo, str):
+        raise SendError(Failure.PERMANENT, f"payload photo is not a file id: {photo!r}", code="payload")
+    return _Plan(parts, keyboard(message.payload.get("buttons")), edit, photo)
 
 
 def keyboard(rows: Any) -> InlineKeyboardMarkup | None:

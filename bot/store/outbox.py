@@ -198,6 +198,26 @@ async def get(conn: AsyncConnection, message_id: int) -> sa.RowMapping | None:
     return (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).mappings().first()
 
 
+async def add_photo(conn: AsyncConnection, delivery_id: int, file_id: str, now: datetime) -> bool:
+    """Put a photo on the delivery's Telegram "delivered" notice if it has not gone yet, and send it now."""
+    query = sa.select(messages.c.id, messages.c.payload).where(
+        messages.c.delivery_id == delivery_id,
+        messages.c.kind == "delivered",
+        messages.c.channel == "telegram",
+        messages.c.status == MessageStatus.QUEUED.value,
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return False
+    payload = {**dict(row.payload), "photo": file_id}
+    await conn.execute(
+        messages.update()
+        .where(messages.c.id == row.id, messages.c.status == MessageStatus.QUEUED.value)
+        .values(payload=payload, next_attempt_at=now, updated_at=now)
+    )
+    return True
+
+
 async def latest_sent(
     conn: AsyncConnection, kind: str, channel: str, delivery_ids: Sequence[int]
 ) -> dict[int, sa.RowMapping]:

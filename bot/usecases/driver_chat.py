@@ -76,7 +76,14 @@ async def report(
             await _refuse(conn, inbox_id, now, f"Stop:{event}", checked)
             return checked
         await progress.stop_event(
-            conn, services, delivery_id, event, reason=reason, actor="driver", started=perf_counter()
+            conn,
+            services,
+            delivery_id,
+            event,
+            reason=reason,
+            actor="driver",
+            started=perf_counter(),
+            photo_may_follow=event is StopEvent.DELIVERED,
         )
         if event is StopEvent.DELIVERED:
             asked = {"question": "photo", "delivery_id": delivery_id, "driver_id": person.id}
@@ -185,6 +192,7 @@ async def attach_photo(
             driver_id=person.id,
             data=data,
         )
+        await outbox.add_photo(conn, delivery_id, file_id, now)  # the recipient's "delivered" shows it
         await inbox.finish(conn, inbox_id, now, delivery_id=delivery_id, intent="Photo")
         return Photo.SAVED
 

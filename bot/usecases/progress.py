@@ -21,7 +21,7 @@ from bot.domain.deliveries import (
 from bot.notify import format as fmt
 from bot.notify import phrases
 from bot.notify.compose import pick_contact, recipient
-from bot.notify.kinds import Kind
+from bot.notify.kinds import Channel, Kind
 from bot.services import Services
 from bot.store import contacts, conversations, escalations, events, fleet, outbox, plans
 from bot.store import deliveries as delivery_store
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 POSITION_REFRESH = timedelta(minutes=2)  # positions come every few seconds; ETAs need not
+PHOTO_WAIT = timedelta(minutes=2)  # a delivered notice on Telegram waits this long for the driver's photo
 NEXT_CARD = frozenset({StopEvent.DELIVERED, StopEvent.FAILED})  # the driver moves on: their next stop's card
 
 
@@ -73,8 +74,13 @@ async def stop_event(
     note: str = "",
     actor: str,
     started: float,
+    photo_may_follow: bool = False,
 ) -> Delivery:
-    """`record_stop_event` in the caller's transaction (a driver's press checks their route in it first)."""
+    """`record_stop_event` in the caller's transaction (a driver's press checks their route in it first).
+
+    `photo_may_follow`: the driver is asked for a photo, so a Telegram "delivered" notice waits for it
+    a little (PHOTO_WAIT) and goes out with it (bot/usecases/driver_chat.py attaches it).
+    """
     if event is StopEvent.FAILED and reason is None:
         raise UseCaseError("a failed stop needs a reason", field="reason")
     if event is not StopEvent.FAILED and reason is not None:
@@ -84,7 +90,8 @@ async def stop_event(
         data["reason"] = reason.value
     now = services.clock.now()
     delivery = await _move(conn, now, delivery_id, Status(event.value), f"delivery.{event}", actor, data)
-    await _tell(conn, services, delivery, event, reason, now)
+    hold = PHOTO_WAIT if photo_may_follow else timedelta(0)
+    await _tell(conn, services, delivery, event, reason, now, hold=hold)
     await _refresh(conn, services, delivery, event, now, started)
     return delivery
 
@@ -169,8 +176,13 @@ async def _tell(
     event: StopEvent,
     reason: FailReason | None,
     now: datetime,
+    *,
+    hold: timedelta = timedelta(0),
 ) -> None:
-    """Delivered: where it is, and a rating question. Failed: why, new times, and support hears of it."""
+    """Delivered: where it is, and a rating question. Failed: why, new times, and support hears of it.
+
+    `hold`: how long a Telegram "delivered" notice waits for the driver's photo (it leaves as soon as
+    the photo comes, or when the wait is over)."""
     if event not in {StopEvent.DELIVERED, StopEvent.FAILED}:
         return
     if event is StopEvent.FAILED:
@@ -197,13 +209,14 @@ async def _tell(
             "slots": [[s.start.isoformat(), s.end.isoformat()] for s in offered],
         }
     kind = Kind.DELIVERED if event is StopEvent.DELIVERED else Kind.FAILED
+    waits = kind is Kind.DELIVERED and to.channel is Channel.TELEGRAM
     message = composer.message(
         to,
         kind,
         fields,
         key=f"{delivery.id}:{kind.value}",
         order_id=delivery.order_id,
-        due_at=now,
+        due_at=now + hold if waits else now,
         delivery_id=delivery.id,
     )
     await outbox.enqueue(conn, [message], now)

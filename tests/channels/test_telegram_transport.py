@@ -8,11 +8,11 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.channels.base import Failure, Outgoing, Receipt, SendError
-from bot.channels.telegram import TelegramTransport, make_bot, split_html, utf16_len
+from bot.channels.telegram import TelegramTransport, keyboard, make_bot, split_html, utf16_len
 from bot.config import ConfigError, TelegramSettings, load_settings
 from bot.notify.kinds import Channel
 from tests.telegram.emulator import BOT_TOKEN, Emulator, telegram_emulator
@@ -419,3 +419,25 @@ async def test_the_user_sees_the_message_edited_in_place(
     [seen] = await telegram_emulator.wait_bot_messages(CHAT)
     assert again == first
     assert (seen.text, seen.buttons()) == ("Moved to <b>14:00–15:00</b>.", {"✅ Confirm": "a:ok:17"})
+
+
+async def test_a_photo_carries_the_text_as_its_caption_when_it_fits(
+    transport: TelegramTransport, recording_session: RecordingSession
+) -> None:
+    buttons = [[{"text": "5", "data": "r:17:5"}]]
+    await transport.send(outgoing(photo="AgACfile", buttons=buttons))
+    (call,) = recording_session.calls
+    assert call.method == SendPhoto(
+        chat_id=CHAT, photo="AgACfile", caption=BODY, parse_mode="HTML", reply_markup=keyboard(buttons)
+    )
+
+
+async def test_a_photo_with_a_long_text_goes_first_then_the_text(
+    transport: TelegramTransport, recording_session: RecordingSession
+) -> None:
+    long_text = "Delivered at the back door.\n" * 60  # over a caption's 1024 units, under a message's 4096
+    await transport.send(outgoing(long_text, photo="AgACfile"))
+    photo, text = recording_session.calls
+    assert photo.method == SendPhoto(chat_id=CHAT, photo="AgACfile")
+    assert isinstance(text.method, SendMessage)
+    assert text.method.text == long_text.rstrip("\n") or text.method.text == long_text

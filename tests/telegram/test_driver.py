@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from aiogram import Bot
 from aiogram.filters import CommandObject
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage, SendPhoto
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.channels.telegram import TelegramTransport
@@ -19,9 +19,9 @@ from bot.clock import ManualClock
 from bot.domain.deliveries import FailReason
 from bot.handlers import telegram as tg
 from bot.handlers import telegram_driver
-from bot.notify.buttons import Failed, GotIt, StartRoute, Stop, StopAct
+from bot.notify.buttons import Failed, GotIt, Stars, StartRoute, Stop, StopAct
 from bot.services import Services
-from bot.store import fleet
+from bot.store import contacts, fleet
 from bot.store.tables import deliveries, drivers, escalations, events, inbox, plans
 from bot.usecases import progress
 from bot.usecases.driver_link import ALPHABET
@@ -136,7 +136,7 @@ async def events_of(services: Services, kind: str) -> list[sa.RowMapping]:
         return list((await conn.execute(query)).mappings())
 
 
-def buttons_of(message: SendMessage | EditMessageReplyMarkup) -> list[list[str]]:
+def buttons_of(message: SendMessage | SendPhoto | EditMessageReplyMarkup) -> list[list[str]]:
     assert isinstance(message.reply_markup, InlineKeyboardMarkup)
     return [[b.callback_data or "" for b in row] for row in message.reply_markup.inline_keyboard]
 
@@ -577,3 +577,47 @@ async def _drivers_of(services: Services, delivery_id: int) -> list[int]:
             "select r.driver_id from stops s join routes r on r.id = s.route_id where s.delivery_id = :d"
         )
         return list((await conn.execute(query, {"d": delivery_id})).scalars())
+
+
+RECIPIENT_CHAT = 6660001
+
+
+async def test_the_recipients_delivered_notice_carries_the_drivers_photo(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    first, second = stops[:2]
+    async with services.store.tx() as conn:  # both recipients follow their parcel on Telegram
+        for delivery_id, chat in ((first, RECIPIENT_CHAT), (second, RECIPIENT_CHAT + 1)):
+            query = sa.select(deliveries.c.recipient_id).where(deliveries.c.id == delivery_id)
+            recipient_id = (await conn.execute(query)).scalar_one()
+            await contacts.link(conn, recipient_id, "telegram", str(chat), clock.now())
+    await link(api, services, telegram, clock, driver_id)
+    await progress.start_route(services, driver_id, actor="test")
+    await settle(services, clock)
+
+    await deliver(services, telegram, clock, press(Stop(d=first, act=StopAct.DELIVERED).pack(), update_id=3))
+    assert not recording_session.sent(SendPhoto)
+    assert not [
+        m
+        for m in recording_session.sent(SendMessage)
+        if m.chat_id == RECIPIENT_CHAT and "Delivered!" in m.text
+    ]
+    await deliver(services, telegram, clock, raw("photo_message", update_id=4))
+    (photo,) = recording_session.sent(SendPhoto)
+    assert (photo.chat_id, photo.photo) == (RECIPIENT_CHAT, "AgACAgQAAxkBAAIBF2dQx1sm90xPhotoLarge")
+    assert "07:30" in (photo.caption or "")  # the delivered notice is the caption...
+    assert buttons_of(photo)[0] == [Stars(d=first, n=n).pack() for n in range(1, 6)]  # ...with its ratings
+
+    # No photo this time: the notice waits its two minutes, then goes as text.
+    await deliver(services, telegram, clock, press(Stop(d=second, act=StopAct.DELIVERED).pack(), update_id=5))
+    clock.advance(progress.PHOTO_WAIT)
+    await settle(services, clock)
+    (told,) = [m for m in recording_session.sent(SendMessage) if m.chat_id == RECIPIENT_CHAT + 1]
+    assert buttons_of(told)[0] == [Stars(d=second, n=n).pack() for n in range(1, 6)]
+    assert len(recording_session.sent(SendPhoto)) == 1
