@@ -150,3 +150,37 @@ async def test_a_recipient_moves_the_time_and_the_driver_gets_the_stop_to_acknow
     assert again.status == 200
     await app.services.dispatcher().drain()
     assert len(await emulator.bot_messages(RECIPIENT.id)) == before
+
+
+async def test_without_a_public_url_the_bot_polls(
+    telegram_emulator: Emulator, tmp_path: Path, clock: ManualClock, day_file: dict[str, Any]
+) -> None:
+    """Long polling: the same store-then-handle path, for a bot Telegram cannot reach."""
+    settings = Settings(
+        store={"url": f"sqlite+aiosqlite:///{tmp_path / 'doorstep.db'}"},
+        web={"api_key": API_KEY},
+        eta={"exploration": 1},
+        sandbox={"path": tmp_path / "sandbox.db"},
+        telegram={"token": BOT_TOKEN, "api_base": telegram_emulator.url},
+        outbox={"poll_seconds": 0.05, "per_recipient_seconds": 0},
+        _env_file=None,
+    )
+    app = await build_app(settings, clock)
+    fleet_in = FleetIn.model_validate({k: day_file[k] for k in ("depots", "drivers")})
+    rows = list(enumerate(day_file["deliveries"], 1))
+    await import_deliveries(app.services.store, clock, app.services.settings.day, rows, fleet_in=fleet_in)
+    clock.set(MORNING)
+    await app.start_background()
+    try:
+        async with app.services.store.read() as conn:
+            token = (await conn.execute(sa.select(deliveries.c.tracking_token).limit(1))).scalar_one()
+        await telegram_emulator.send_text(RECIPIENT, f"/start {token}")
+        greeted = await telegram_emulator.wait_chat(RECIPIENT.id, having("a:ok:"), within=15)
+        assert len(greeted) == 1
+        async with app.services.store.read() as conn:
+            stored = (await conn.execute(sa.text("select provider_ref, status from inbox"))).all()
+        assert [tuple(row) for row in stored] == [(f"update:{greeted[0].message_id - 1}", "done")] or len(
+            stored
+        ) == 1
+    finally:
+        await app.stop()
