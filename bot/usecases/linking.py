@@ -6,7 +6,6 @@ second chat presenting the same link is refused, so a forwarded link does not ha
 """
 
 import re
-from datetime import timedelta
 from enum import StrEnum
 
 from bot.domain.deliveries import OPEN
@@ -17,9 +16,9 @@ from bot.services import Services
 from bot.store import contacts, events, inbox, outbox, promises
 from bot.store import deliveries as delivery_store
 from bot.store.contacts import ContactState
+from bot.usecases.respond import RECENT  # a link works as long as its delivery can be talked about
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")  # what a Telegram start parameter can carry
-EXPIRES = timedelta(days=3)  # after a finished delivery's window, its link no longer links
 
 
 class Linked(StrEnum):
@@ -36,7 +35,7 @@ async def link_chat(services: Services, inbox_id: int, token: str, chat_id: str)
         now = services.clock.now()
         delivery = await delivery_store.by_token(conn, token) if TOKEN.fullmatch(token) else None
         outcome = Linked.UNKNOWN
-        if delivery is not None and delivery.status not in OPEN and delivery.window_end < now - EXPIRES:
+        if delivery is not None and delivery.status not in OPEN and delivery.window_end < now - RECENT:
             outcome = Linked.EXPIRED
         elif delivery is not None:
             telegram = [

@@ -353,3 +353,21 @@ async def test_the_eta_line_is_edited_in_place_not_sent_again(
     assert "on its way" in (edit.text or "")
     assert edit.reply_markup == on_its_way.reply_markup
     assert [m for m in recording_session.sent(SendMessage) if "on its way" in m.text] == [on_its_way]
+
+
+async def test_a_link_to_a_long_finished_delivery_has_expired(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    clock: ManualClock,
+) -> None:
+    services = planned_day
+    async with services.store.tx() as conn:
+        await conn.execute(sa.update(deliveries).where(deliveries.c.id == 1).values(status="delivered"))
+    clock.advance(timedelta(days=4))
+    await deliver(services, telegram, start((await row_of(services, 1))["tracking_token"]))
+    (reply,) = recording_session.sent(SendMessage)
+    assert reply.text == "This link has expired: that delivery is finished."
+    async with services.store.read() as conn:
+        reach = await contacts.for_recipient(conn, (await row_of(services, 1))["recipient_id"])
+    assert [c.channel for c in reach] == ["sms"]
