@@ -371,3 +371,20 @@ async def test_a_link_to_a_long_finished_delivery_has_expired(
     async with services.store.read() as conn:
         reach = await contacts.for_recipient(conn, (await row_of(services, 1))["recipient_id"])
     assert [c.channel for c in reach] == ["sms"]
+
+
+async def test_one_chat_follows_several_deliveries(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+) -> None:
+    services = planned_day
+    await deliver(services, telegram, start((await row_of(services, 1))["tracking_token"], update_id=1))
+    await deliver(services, telegram, start((await row_of(services, 2))["tracking_token"], update_id=2))
+    greetings = recording_session.sent(SendMessage)
+    assert [m.chat_id for m in greetings] == [CHAT, CHAT]
+    await deliver(services, telegram, press(Act(what="ok", d=2).pack(), update_id=3))
+    await deliver(services, telegram, press(Act(what="ok", d=1).pack(), update_id=4))
+    assert all(not a.show_alert for a in recording_session.sent(AnswerCallbackQuery))
+    assert (await row_of(services, 1))["confirmed_at"] is not None
+    assert (await row_of(services, 2))["confirmed_at"] is not None
