@@ -118,6 +118,37 @@ class TelegramSettings(BaseModel):
         return value
 
 
+class TwilioSettings(BaseModel):
+    """Twilio for SMS. Without credentials and a sender, the sandbox stands in for it."""
+
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr | None = None
+    from_number: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{1,14}$")  # E.164
+    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    api_base: str = "https://api.twilio.com"
+    # Status callbacks go to DOORSTEP_WEB__PUBLIC_URL + this path (none without a public URL).
+    status_callback_path: str = Field(default="/webhooks/twilio/status", pattern=r"^/")
+    timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+
+    @field_validator("account_sid", "auth_token", "from_number", "messaging_service_sid", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL of the Twilio REST API")
+        return value.rstrip("/")
+
+    @property
+    def configured(self) -> bool:
+        """Credentials and a sender (a number or a Messaging Service) are all set."""
+        sender = self.from_number or self.messaging_service_sid
+        return bool(self.account_sid and self.auth_token and sender)
+
+
 class SchedulerSettings(BaseModel):
     """The periodic tick that finds due messages in the database (APScheduler only keeps time)."""
 
@@ -174,6 +205,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     sandbox: SandboxSettings = SandboxSettings()
     telegram: TelegramSettings = TelegramSettings()
+    twilio: TwilioSettings = TwilioSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

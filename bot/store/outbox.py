@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store import receipts
 from bot.store.tables import messages
 
 
@@ -157,6 +158,8 @@ async def record(conn: AsyncConnection, outcomes: Sequence[Outcome], now: dateti
         )
     )
     await conn.execute(statement, [_bind(o) for o in outcomes])
+    # A delivery report may have come before we knew the message's provider id.
+    await receipts.apply_waiting(conn, [o.provider_ref for o in outcomes if o.provider_ref], now)
 
 
 def _bind(o: Outcome) -> dict[str, Any]:

@@ -259,11 +259,27 @@ messages = sa.Table(
     sa.Column("lease_until", UtcDateTime),
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("provider_ref", sa.String(128)),
+    sa.Column("provider_status", sa.String(16)),  # what the provider last reported (delivered, failed...)
     sa.Column("error", sa.Text),
     sa.Column("sent_at", UtcDateTime),
     *_stamps(),
     sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
     sa.Index("ix_messages_address_ref", "address", "provider_ref"),  # a button press finds its message
+)
+
+# Delivery reports (Twilio status callbacks) for a provider id the outbox does not hold (yet): the
+# callback can beat the dispatcher's write of the id; they are applied when it lands.
+receipts = sa.Table(
+    "receipts",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("provider_ref", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(16)),
+    sa.Column("raw", sa.JSON, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "provider_ref", name="uq_receipts_channel_provider_ref"),
 )
 
 # Everything that came in (SMS, Telegram, sandbox), stored before it is acted on; unique per provider id.

@@ -1,0 +1,63 @@
+"""Twilio's webhooks: inbound SMS and delivery reports, signed, stored before the 200.
+
+The X-Twilio-Signature is checked against the public URL (DOORSTEP_WEB__PUBLIC_URL + the path and
+query Twilio called), never the URL this app sees behind a proxy, with every form parameter; a bad
+or missing signature gets 403 and nothing is stored. An inbound message is stored in the inbox
+(unique MessageSid) and answered after the response, through the outbox like every reply; Twilio
+retrying the same message changes nothing. A delivery report moves the message's provider status
+forward only (bot/store/receipts.py).
+"""
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from twilio.request_validator import RequestValidator
+
+from bot.store import inbox, receipts
+from bot.usecases.respond import respond
+from bot.web.deps import ServicesDep
+from bot.web.errors import ApiError
+
+router = APIRouter()
+SIGNATURE = "X-Twilio-Signature"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+async def _signed_form(request: Request, services: ServicesDep) -> dict[str, str]:
+    """The form Twilio posted, once its signature checks out against the public URL."""
+    settings = services.settings
+    token, public = settings.twilio.auth_token, settings.web.public_url
+    if token is None or not public:
+        raise ApiError(404, "not_found", "no Twilio webhook here (DOORSTEP_TWILIO__AUTH_TOKEN, a public URL)")
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    url = public.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    signature = request.headers.get(SIGNATURE, "")
+    if not signature or not RequestValidator(token.get_secret_value()).validate(url, params, signature):
+        raise ApiError(403, "forbidden", f"missing or wrong {SIGNATURE} for {url}")
+    return params
+
+
+@router.post("/webhooks/twilio/sms", include_in_schema=False)
+async def inbound_sms(request: Request, services: ServicesDep, background: BackgroundTasks) -> Response:
+    params = await _signed_form(request, services)
+    sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
+    if not sid or not sender:
+        raise ApiError(400, "bad_request", "an inbound SMS needs MessageSid and From")
+    async with services.store.tx() as conn:
+        inbox_id = await inbox.store(
+            conn, "sms", sid, sender, params.get("Body", "")[:1600], params, services.clock.now()
+        )
+    if inbox_id is not None:
+        background.add_task(respond, services, inbox_id)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+@router.post("/webhooks/twilio/status", include_in_schema=False)
+async def delivery_report(request: Request, services: ServicesDep) -> Response:
+    params = await _signed_form(request, services)
+    sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus")
+    if not sid or not status:
+        raise ApiError(400, "bad_request", "a status callback needs MessageSid and MessageStatus")
+    async with services.store.tx() as conn:
+        error = params.get("ErrorCode") or None
+        await receipts.report(conn, "sms", sid, status.lower(), error, params, services.clock.now())
+    return Response(status_code=204)
