@@ -12,6 +12,7 @@ from bot.channels.base import Transport
 from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxTransport
 from bot.channels.telegram import TelegramTransport, make_bot
+from bot.channels.twilio import TwilioTransport
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.notify.compose import Composer
@@ -37,6 +38,7 @@ class Services:
     transports: Mapping[str, Transport]
     composer: Composer
     telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
+    twilio: TwilioTransport | None = None  # when DOORSTEP_TWILIO__ account, token and sender are set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
 
     def day_matrix(self, day: date) -> DayMatrix:
@@ -59,6 +61,8 @@ class Services:
     async def close(self) -> None:
         if self.telegram_bot is not None:
             await self.telegram_bot.session.close()
+        if self.twilio is not None:
+            await self.twilio.close()
         await self.http.aclose()
         await self.store.close()
         self.sandbox.close()
@@ -71,13 +75,17 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     sandbox = SandboxTransport(
         settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile
     )
-    # A channel without its provider configured goes to the sandbox (SMS until the Twilio transport lands).
+    clock = clock or SystemClock()
+    # A channel without its provider configured goes to the sandbox.
     bot = make_bot(settings.telegram)
+    sms = None
+    if settings.twilio.configured:
+        sms = TwilioTransport(settings.twilio, clock, public_url=settings.web.public_url)
     transports: dict[str, Transport] = {
-        Channel.SMS.value: sandbox,
+        Channel.SMS.value: sms or sandbox,
         Channel.TELEGRAM.value: TelegramTransport(bot) if bot else sandbox,
     }
     composer = Composer(Renderer(make_environment()), settings.messages, settings.telegram.username)
     return Services(
-        settings, clock or SystemClock(), store, matrix, http, sandbox, transports, composer, telegram_bot=bot
+        settings, clock, store, matrix, http, sandbox, transports, composer, telegram_bot=bot, twilio=sms
     )

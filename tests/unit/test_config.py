@@ -74,3 +74,15 @@ def test_a_wrong_secret_is_named_but_never_shown(monkeypatch: pytest.MonkeyPatch
         load_settings(_env_file=None)
     assert "DOORSTEP_TELEGRAM__WEBHOOK_SECRET" in str(refused.value)
     assert "$ecrets" not in str(refused.value)
+
+
+def test_twilio_needs_credentials_and_a_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOORSTEP_TWILIO__ACCOUNT_SID", "AC" + "a" * 32)
+    monkeypatch.setenv("DOORSTEP_TWILIO__AUTH_TOKEN", "tok")
+    monkeypatch.setenv("DOORSTEP_TWILIO__FROM_NUMBER", "")
+    assert not load_settings(_env_file=None).twilio.configured
+    monkeypatch.setenv("DOORSTEP_TWILIO__MESSAGING_SERVICE_SID", "MG" + "b" * 32)
+    assert load_settings(_env_file=None).twilio.configured
+    monkeypatch.setenv("DOORSTEP_TWILIO__FROM_NUMBER", "015112345678")
+    with pytest.raises(ConfigError, match="DOORSTEP_TWILIO__FROM_NUMBER"):
+        load_settings(_env_file=None)
