@@ -24,6 +24,18 @@ class StoreSettings(BaseModel):
         return value
 
 
+def _empty_is_unset(value: object) -> object:
+    """`KEY=` in .env (as .env.example lists it) means unset, not an empty value."""
+    return None if value == "" else value
+
+
+def _http_base(value: str) -> str:
+    """A service's base URL, without its trailing slash."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s):// base URL")
+    return value.rstrip("/")
+
+
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -97,17 +109,8 @@ class TelegramSettings(BaseModel):
     api_base: str = "https://api.telegram.org"
     webhook_secret: SecretStr | None = None
 
-    @field_validator("token", "username", "webhook_secret", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("api_base")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s):// URL of a Bot API server")
-        return value.rstrip("/")
+    _unset = field_validator("token", "username", "webhook_secret", mode="before")(_empty_is_unset)
+    _base = field_validator("api_base")(_http_base)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -130,17 +133,10 @@ class TwilioSettings(BaseModel):
     status_callback_path: str = Field(default="/webhooks/twilio/status", pattern=r"^/")
     timeout_seconds: float = Field(default=15.0, gt=0, le=120)
 
-    @field_validator("account_sid", "auth_token", "from_number", "messaging_service_sid", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("api_base")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s):// URL of the Twilio REST API")
-        return value.rstrip("/")
+    _unset = field_validator(
+        "account_sid", "auth_token", "from_number", "messaging_service_sid", mode="before"
+    )(_empty_is_unset)
+    _base = field_validator("api_base")(_http_base)
 
     @property
     def configured(self) -> bool:
@@ -166,10 +162,7 @@ class SandboxSettings(BaseModel):
 class MessagesSettings(BaseModel):
     """What recipients are told, and when: the loop's rules."""
 
-    @field_validator("track_url", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
+    _unset = field_validator("track_url", mode="before")(_empty_is_unset)
 
     brand: str = Field(default="Doorstep", min_length=1, max_length=20)
     # Your tracking page ({token}: the delivery's tracking token). Unset: the bot's Telegram deep link
