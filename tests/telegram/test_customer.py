@@ -21,7 +21,7 @@ from bot.notify.buttons import Act, Pick
 from bot.notify.compose import To
 from bot.notify.kinds import Channel
 from bot.services import Services
-from bot.store import contacts, promises
+from bot.store import contacts, plans, promises
 from bot.store.tables import deliveries, inbox, messages
 from bot.usecases import progress
 from scheduler.jobs import fill_outbox
@@ -62,6 +62,16 @@ async def deliver(services: Services, telegram: tg.TelegramIn, update: dict[str,
         await tg.handle(services, telegram, inbox_id)
     await services.dispatcher().drain()
     return inbox_id
+
+
+async def driver_of(services: Services, delivery_id: int) -> int:
+    """Whose route the delivery is on, in the day's active plan."""
+    async with services.store.read() as conn:
+        header = await plans.active(conn, DAY)
+        assert header is not None
+        driver = await plans.driver_of(conn, header.id, delivery_id)
+    assert driver is not None
+    return driver
 
 
 def start(token: str, update_id: int = 1) -> dict[str, Any]:
@@ -211,15 +221,7 @@ async def test_a_press_for_a_delivered_parcel_is_explained(
 ) -> None:
     services = planned_day
     await linked(services, telegram, 1)
-    async with services.store.read() as conn:
-        driver = (
-            await conn.execute(
-                sa.text(
-                    "select r.driver_id from stops s join routes r on r.id = s.route_id"
-                    " where s.delivery_id = 1"
-                )
-            )
-        ).scalar_one()
+    driver = await driver_of(services, 1)
     await progress.start_route(services, driver, actor="test")
     await progress.record_stop_event(services, 1, progress.StopEvent.DELIVERED, actor="test")
     await services.dispatcher().drain()
@@ -283,9 +285,6 @@ def _to() -> To:
     return To(Channel.TELEGRAM, str(CHAT), "en", "Europe/Berlin", "x")
 
 
-__all__ = ["DAY"]
-
-
 async def test_language_switches_the_chats_messages(
     planned_day: Services,  # noqa: F811
     telegram: tg.TelegramIn,
@@ -315,11 +314,7 @@ async def test_the_eta_line_is_edited_in_place_not_sent_again(
 ) -> None:
     services = planned_day
     await linked(services, telegram, 1)
-    async with services.store.read() as conn:
-        query = sa.text(
-            "select r.driver_id from stops s join routes r on r.id = s.route_id where s.delivery_id = 1"
-        )
-        driver = (await conn.execute(query)).scalar_one()
+    driver = await driver_of(services, 1)
     clock.advance(timedelta(minutes=35))  # 08:05 in Berlin: after the quiet hours
     await progress.start_route(services, driver, actor="test")
     await fill_outbox(services)
