@@ -1,7 +1,7 @@
 """What a recipient wants, whatever channel it came from: the input of the use cases."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 
@@ -31,12 +31,21 @@ class AskInstructions:
 
 
 @dataclass(frozen=True)
+class Wish:
+    """A time asked for in words ("tomorrow after 5"), in the recipient's local time; None is open."""
+
+    day: date | None = None  # None: the delivery's own day
+    after: time | None = None
+    before: time | None = None
+
+
+@dataclass(frozen=True)
 class Reschedule:
-    """Take offered slot number `slot` (1-based), a `window` pressed on a button, or any time on `day`."""
+    """Take offered slot number `slot` (1-based), a `window` pressed on a button, or a time asked for."""
 
     slot: int | None = None
-    day: date | None = None
     window: tuple[datetime, datetime] | None = None  # UTC; checked against what could be offered
+    wish: Wish | None = None
 
 
 @dataclass(frozen=True)

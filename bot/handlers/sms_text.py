@@ -1,15 +1,21 @@
-"""Reading a text message (SMS, or the sandbox standing in for it) as an intent.
+"""Reading a text message (SMS, or a Telegram chat) as an intent.
 
-This is the keyword layer: numbered choices, the carriers' STOP/START/HELP families, and short
-keywords in English and German. Free-text understanding ("tomorrow after 5") builds on it.
+Two layers. The keyword layer: numbered choices, the carriers' STOP/START/HELP families (only as a
+single word, any case, trimmed, exactly as carriers treat them), and short keywords in English and
+German. The free-text layer for everything else, in this order: a parcel reported missing, a person
+asked for, a gate code (sms_place), where to leave it (sms_place), a time asked for in words
+(sms_when), "another time" with no usable time, a plain yes, a status question. Whatever is left is
+NotUnderstood: the recipient gets a short helpful answer and support gets the message.
 """
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from bot.domain import intents
 from bot.domain.intents import Intent, SafeDropPlace
+from bot.handlers import sms_place, sms_when
 
 # Carriers and Twilio treat these as opt-out / opt-in only as a single word (any case, trimmed).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
@@ -29,39 +35,116 @@ _PERSON = re.compile(r"^(person|human|agent|call me|mensch|mitarbeiter|rückruf)
 _NOT_RECEIVED = re.compile(
     r"(not received|never (arrived|came|got)|didn'?t get|nicht (erhalten|angekommen))", re.I
 )
-_SAFE = re.compile(r"^(safe|ablage|leave)\s*[:\-]?\s*(?P<text>.+)$", re.I | re.S)
+_SAFE = re.compile(r"^(safe|ablage)\s*[:\-]?\s*(?P<text>.+)$", re.I | re.S)
 _CODE = re.compile(r"^(code|tor|gate|türcode)\s*[:\-]?\s*(?P<code>[0-9A-Za-z#*]{2,12})$", re.I)
-# In a safe-drop reply, these make it the recipient's standing preference (every delivery, not just this one).
-_ALWAYS = re.compile(r"[,;]?\s*\b(always|every ?time|from now on|immer|jedes ?mal|künftig)\b[.!]*", re.I)
-_PRESETS: tuple[tuple[SafeDropPlace, re.Pattern[str]], ...] = (
-    (SafeDropPlace.FRONT_DOOR, re.compile(r"front door|haustür|vordertür|eingangstür", re.I)),
-    (SafeDropPlace.BACK_DOOR, re.compile(r"back door|hintertür|rear door", re.I)),
-    (SafeDropPlace.GARAGE, re.compile(r"garage", re.I)),
-    (SafeDropPlace.RECEPTION, re.compile(r"reception|front desk|rezeption|empfang|pförtner", re.I)),
-    (SafeDropPlace.MAILBOX, re.compile(r"mailbox|letterbox|post ?box|briefkasten", re.I)),
-    (SafeDropPlace.NEIGHBOUR, re.compile(r"neighbou?r|nachbar", re.I)),
+
+
+def parse(
+    text: str, asked: Mapping[str, Any] | None = None, today: date | None = None, *, opted_out: bool = False
+) -> Intent:
+    """The intent of `text`, reading a bare number against the question last `asked`, if any.
+
+    `today` is the recipient's local date, for "tomorrow" and "Friday" (without it, times in words
+    are not read). YES re-enables a number that sent STOP, as carriers do; otherwise it confirms.
+    """
+    body = text.strip()
+    asked = asked or {}
+    if (carrier := _carrier_word(body, opted_out)) is not None:
+        return carrier
+    question = asked.get("question")
+    if (stars := _stars(body, rating=question == "rating")) is not None:
+        return intents.Rate(stars, _STARS.sub("", body).strip(" .,!-:") if len(body) > 12 else "")
+    if (n := _chosen_number(body)) is not None:
+        return _number(n, asked)
+    free = _keywords(body) or _free_text(body, today)
+    if (picked := _leading_number(body)) is not None and not _dated(free):
+        n, rest = picked  # "3, bitte in den Briefkasten", "2 - I'm at work all day"
+        said = _keywords(rest) or _free_text(rest, today)
+        return (
+            said
+            if isinstance(said, intents.SafeDrop | intents.AccessCode | intents.Reschedule)
+            else _number(n, asked)
+        )
+    if question == "comment" and body and not isinstance(free, _OVER_A_COMMENT):
+        return intents.Comment(body[:1000])
+    return free or intents.NotUnderstood(text)
+
+
+# What a message after "anything to add?" can still be, rather than a comment on the rating.
+_OVER_A_COMMENT = (intents.NotReceived, intents.Person, intents.Status)
+_FILLER = re.compile(
+    r"\b(the|die|der|das|den|one|option|nummer|number|nr|no|slot|please|pls|plz|bitte|thanks|thank you|thx|"
+    r"danke|ok|okay|i'?ll take|ich nehme|take|nehme|gerne|gern|ja|yes|choice|wahl|time|zeit|passt|works|fine|"
+    r"good|gut|geht|klappt|perfect|perfekt|great|super|top)\b|[^\w\s]"
 )
 
 
-def parse(text: str, asked: Mapping[str, Any] | None = None) -> Intent:
-    """The intent of `text`, reading a bare number against the question last `asked`, if any."""
-    body = text.strip()
+def _carrier_word(body: str, opted_out: bool) -> Intent | None:
     word = body.upper().rstrip(".!")
     if word in STOP_WORDS:
         return intents.OptOut()
-    if word in HELP_WORDS:
-        return intents.Help()
-    if body.isdigit():
-        return _number(int(body), asked or {})
-    if (asked or {}).get("question") == "comment" and body and not _NOT_RECEIVED.search(body):
-        return intents.Comment(body[:1000])
-    return _keywords(body) or intents.NotUnderstood(text)
+    if word in START_WORDS and (word != "YES" or opted_out):
+        return intents.OptIn()
+    return intents.Help() if word in HELP_WORDS else None
+
+
+_NUMBER_WORDS = {
+    **dict.fromkeys(("1", "one", "eins", "first", "1st", "erste", "ersten", "erster", "erstes"), 1),
+    **dict.fromkeys(("2", "two", "zwei", "second", "2nd", "zweite", "zweiten", "zweiter", "zweites"), 2),
+    **dict.fromkeys(("3", "three", "drei", "third", "3rd", "dritte", "dritten", "dritter", "drittes"), 3),
+    **dict.fromkeys(("4", "four", "vier", "fourth", "4th", "vierte", "vierten"), 4),
+    **dict.fromkeys(("5", "five", "fuenf", "fifth", "5th", "fuenfte", "fuenften"), 5),
+}
+
+
+def _chosen_number(body: str) -> int | None:
+    """A number and nothing else that means anything: "2", " 2. ", "option 1 pls", "die zweite bitte"."""
+    text = sms_when.normalise(body)
+    if re.fullmatch(r"\d{1,2}[.)!]?", text):
+        return int(text.rstrip(".)!"))
+    words = _FILLER.sub(" ", text).split()
+    return _NUMBER_WORDS.get(words[0]) if len(words) == 1 else None
+
+
+def _dated(intent: Intent | None) -> bool:
+    """ "3. Dezember nachmittags" starts with a number that is a date, not a choice."""
+    return isinstance(intent, intents.Reschedule) and intent.wish is not None and intent.wish.day is not None
+
+
+def _leading_number(body: str) -> tuple[int, str] | None:
+    m = re.match(r"^\s*([1-9])(?![\d:.]\d)\s*[,.)\-–:]+\s*(?P<rest>\S.*)$", body, re.S)
+    return (int(m[1]), m["rest"]) if m else None
+
+
+_STARS = re.compile(
+    r"(?<![\d\w])(?P<n>[1-5]|one|two|three|four|five|eins|ein|zwei|drei|vier|fuenf|fünf)(?![\d\w])\s*"
+    r"(?P<unit>/\s*5|stars?|sterne?|out of 5|von 5|of 5)?|(?P<emoji>(?:⭐️?){1,5})",
+    re.I,
+)
+
+
+def _stars(body: str, *, rating: bool) -> int | None:
+    """A rating: "5 stars", "4/5", "Fünf Sterne", "⭐⭐⭐⭐" anywhere; after "how did we do?" also a lone
+    digit at the start ("5!! super", "1, Paket war nass")."""
+    for m in _STARS.finditer(body):
+        if m["emoji"]:
+            return m["emoji"].count("⭐")
+        stars = _NUMBER_WORDS.get(sms_when.normalise(m["n"]), 1 if m["n"].lower() == "ein" else None)
+        worded = m["unit"] and (rating or not m["unit"].startswith("/"))  # "4/5" may be a date: only when asked
+        if stars is not None and (worded or (rating and m.start() == 0 and m["n"].isdigit())):
+            return stars
+    return None
 
 
 def _number(n: int, asked: Mapping[str, Any]) -> Intent:
     question = asked.get("question")
     if question == "slot":
-        return intents.Reschedule(slot=n)
+        offered = len(asked.get("slots", ())) or None
+        return (
+            intents.Reschedule(slot=n)
+            if offered is None or 1 <= n <= offered
+            else intents.NotUnderstood(str(n))
+        )
     if question == "rating" and 1 <= n <= 5:
         return intents.Rate(n)
     menu: dict[int, Intent] = {1: intents.Confirm(), 2: intents.AskSlots(), 3: intents.AskInstructions()}
@@ -92,9 +175,152 @@ def safe_drop(text: str) -> intents.SafeDrop:
 
     "always" (immer, from now on...) makes it the standing preference and is not part of the detail.
     """
-    standing = bool(_ALWAYS.search(text))
-    detail = _ALWAYS.sub("", text).strip(" ,;.") if standing else text
-    for place, pattern in _PRESETS:
-        if pattern.search(detail):
-            return intents.SafeDrop(place, detail, standing=standing)
-    return intents.SafeDrop(SafeDropPlace.OTHER, detail, standing=standing)
+    standing = bool(sms_place.ALWAYS.search(text))
+    detail = sms_place.ALWAYS.sub("", text).strip(" ,;.") if standing else text
+    place = sms_place.place_in(sms_when.normalise(detail)) or SafeDropPlace.OTHER
+    return intents.SafeDrop(place, detail, standing=standing)
+
+
+# --- free text -----------------------------------------------------------------------------------
+# Patterns below read normalised text (sms_when.normalise: lower case, ä → ae, ß → ss).
+words = sms_when.words
+
+_MISSING = words(
+    r"(not|never|haven'?t|hasn'?t|didn'?t|did not|nicht|nie|kein|keine)\b[^.?!]{0,40}\b(received|receive"
+    r"|recieved|arrived|arrive|got|get|gotten|erhalten|bekommen|angekommen|geliefert|zugestellt)|(says"
+    r"|saying|said|marked|shows|steht|zeigt|angeblich|sagt|als)\b[^?!]{0,30}\b(delivered|zugestellt"
+    r"|geliefert)|(delivered|zugestellt|geliefert)\b[^?]{0,60}\b(not here|isn'?t here|nicht da|nichts"
+    r"|nothing|kein paket|no parcel|can'?t find|cannot find|finde (es|das paket|nichts) nicht)"
+    r"|(no|kein|nothing|nichts)\s+(parcel|package|paket)\b[^.?!]{0,20}\b(here|da|angekommen)"
+    r"|(nichts|nothing|gar nichts)\s+(angekommen|bekommen|erhalten|arrived|came|received)"
+    r"|where is it[^.?!]{0,30}\bdelivered|wo ist[^.?!]{0,30}\bzugestellt"
+    r"|(says|said|marked|shows)\b[^.?!]{0,20}\b(left|dropped|put|posted)|(angeblich|laut (app|tracking"
+    r"|sendungsverfolgung)|tracking says|app says|supposedly)\b.{0,100}\b(nichts|nix|nothing|not there"
+    r"|nicht da|kein|isn'?t|wasn'?t)|(zugestellt|delivered)\b.{0,60}\bnix"
+)
+_HUMAN = words(
+    r"call me|ring me|phone me|call back|callback|give me a call|speak (to|with)|talk (to|with)|real person"
+    r"|a human|human being|an agent|customer service|customer care|support team|your manager|supervisor"
+    r"|complain|complaint|ruf\w* (sie |du )?mich|rueckruf|zurueckrufen|anrufen|mitarbeiter\w*|\w*menschen"
+    r"|mit jemandem|kundenservice|kundendienst|beschwer\w*|sprechen|telefonisch|meldet sich|melden sie sich"
+    r"|contact me|get in touch|kontaktier\w*|someone call|jemand anrufen|have someone"
+)
+_DRIVER_CALLS = words(r"(driver|fahrer\w*|bote|courier|kurier)\b[^.?!]{0,30}\b(call|ring|anrufen|klingeln)")
+_CHANGING = words(
+    r"reschedul\w*|re-schedul\w*|rearrange|(another|different) (day|time|date|slot)"
+    r"|other (day|time|date|times|slots|options)|any other|change (the |my )?(time|day|date|delivery|slot)"
+    r"|change it|later|move it|move the|can we move|none of (those|these|them)|keiner davon|keine davon"
+    r"|(doesn'?t|does not|don'?t|won'?t) (work|suit)|at work|i'?m away|bin arbeiten|bin (auf der )?arbeit"
+    r"|andere\w* (tag|zeit|zeiten|termin|termine|slots|uhrzeit)|anderer termin|neuen termin|nicht heute"
+    r"|nicht morgen|(passt|geht|klappt)\b[^.?!]{0,15}\bnicht|next week"
+    r"|not (be )?(home|in|there|around|available|here)|won'?t be|will not be|can'?t (make|be|do)"
+    r"|cannot (make|be|do)|not today|not tomorrow|postpone|delay|verschieb\w*|verlege\w*|spaeter"
+    r"|naechste woche|nicht (da|zu ?hause|daheim|anwesend|zuhaus)|bin nicht|sind nicht|umbuchen"
+    r"|(termin|zeit) aendern|kein\w*\b[^.?!]{0,20}\b(passt|geht|klappt)|none\b[^.?!]{0,20}\b(work|suit|fit)"
+)
+_YES = words(
+    r"^(ye+s+|yeah|yep|yup|ya|yea|y|o+k+|okay|okey|k|kk|sure|fine|great|perfect|perfekt|super|alright|good"
+    r"|ja+|jo|jep|jup|jawohl|klar|gerne|gern|passt|in ordnung|einverstanden|bestaetigt|confirmed|confirm|top"
+    r"|prima|wunderbar)|^(👍|👌|✅|🙂|😊)|i'?ll be (home|there|in|around)|i will be (home|there|in)"
+    r"|we'?ll be (home|there|in)|some(one|body) will be|see you|(bin|sind) (da|zuhause|zu hause|daheim)"
+    r"|ist jemand da|jemand ist da|wir sind da|ich bin da|that('?s| is) fine|that works|works for me"
+    r"|passt (gut|mir|perfekt)|geht klar|alles klar|klappt|das passt|sounds good|bestaetige|bestaetigt"
+    r"|bestaetigen (den|die|das)|(bin|sind|i'?m|we'?re|i am|we are|will be"
+    r"|ist jemand)\b[^.?!,]{0,25}\b(zu ?hause|zuhaus|da|daheim|home|in|there)"
+)
+_QUESTION = words(
+    r"where('?s| is| are)? (my|the|it|our|you)|where is|when (will|does|is|do|are|can|should)|what time|eta"
+    r"|any (update|news)|still coming|how long|is it (coming|still)|how far|(it'?s|is it|it is|parcel is"
+    r"|package is|driver is|is the driver|is he|is she) on (its|the|it'?s|his|her) way|how many stops"
+    r"|stops (before|until|till)|(is )?the driver (still )?coming|wie viele stop\w*"
+    r"|kommt (der fahrer|er|sie|es|das paket|mein paket|die lieferung)( noch)?|was neues|neuigkeiten"
+    r"|wann (kommt|komm|ist|wird|werden|bringen|liefern|kommen|koennen|kann)|wo (ist|bleibt|steckt)"
+    r"|wie lange|noch heute|status|sendungsverfolgung|tracking|wann ungefaehr"
+    r"|ist (es|das paket) (schon )?unterwegs"
+    r"|ist (es|das paket|der fahrer|er|sie) (schon |noch |jetzt )?unterwegs|out for delivery"
+    r"|wo sich \w+ paket|befindet|kommt (das|es)\b[^.?!]{0,20}\b(heute|morgen|noch)"
+    r"|(ob|whether|if) (es|it)\b[^.?!]{0,30}\b(kommt|come)|in zustellung"
+)
+_INSTRUCTIONS = words(
+    r"instruction\w*|\w*anweisung\w*|hinweis\w*|(note|message) for the driver|tell the driver"
+    r"|(notiz|nachricht) (fuer|an) den fahrer|dem fahrer (sagen|mitteilen)|ablageort|abstellort"
+    r"|where (to|should|can) (you )?leave|wo (soll|kann|koennen)|how do i (tell|say|give)|wie kann ich"
+    r"|where (to|should|can|do) (you |i )?(leave|put|drop)|tell you where|abstellgenehmigung\w*|genehmigung"
+    r"|erlaubnis|(permission|authority) to leave|where do i type"
+)
+_LEAVE_AT = words(
+    r"(leave|put|drop|place|hide|stell\w*|leg\w*|abstell\w*|ablegen|deponier\w*|lass\w*)\b[^.?!]{0,25}?\b(in"
+    r"|into|inside|behind|under|underneath|on|by|next to|beside|near|with|hinter\w*|unter\w*|im|ins|auf|bei"
+    r"|beim|neben|vor)"
+    r"|(pop|chuck|bung|slip|stick)\b[^.?!]{0,25}?\b(in|into|inside|behind|under|on|by|next to|with)"
+)
+# German puts the verb last: "im Stiegenhaus abstellen", "beim Nachbarn abgeben".
+_AT_THEN_LEAVE = words(
+    r"(in|im|ins|auf|bei|beim|hinter\w*|unter\w*|neben|vor|an|am)\b[^.?!]{0,30}\b(abstellen|abgeben|ablegen"
+    r"|hinterlegen|lassen|legen|stellen|deponieren|einwerfen|reinlegen)"
+)
+# "quit texting me at 6am": about our messages, not the opt-out keyword; support reads it.
+_ABOUT_MESSAGES = words(
+    r"(stop|quit|hoer\w* auf|aufhoeren)\b[^.?!]{0,20}\b(text\w*|messag\w*|sms|nachricht\w*|schreib\w*"
+    r"|spam\w*)"
+)
+_UNSURE = words(r"noch nicht|not yet|kann nicht|can'?t|cannot|muss erst|need to check|maybe|vielleicht")
+_OTHERWISE = words(r"if not|otherwise|or else|falls nicht|wenn nicht|sonst|ansonsten")
+_PLEASE = words(
+    r"please|pls|plz|bitte|could you|can you|koennen sie|koenntest|instead|lieber|better|besser|prefer"
+    r"|(could|can|would) (you|u|we)|i'?d rather|id rather|rather|how about|what about|wie waere|waere"
+    r"|geht auch|any ?time|jederzeit"
+)
+
+
+def _free_text(body: str, today: date | None) -> Intent | None:
+    """The first reading that holds, in the order of the module docstring."""
+    text = sms_when.normalise(body)
+    if _ABOUT_MESSAGES.search(text):
+        return None
+    for read in (_problem, _instruction, _time, _question):
+        if (intent := read(body, text, today)) is not None:
+            return intent
+    return None
+
+
+def _problem(_: str, text: str, __: date | None) -> Intent | None:
+    if _MISSING.search(text):
+        return intents.NotReceived()
+    if _HUMAN.search(text) and not _DRIVER_CALLS.search(text):
+        return intents.Person()
+    return None
+
+
+def _instruction(body: str, text: str, today: date | None) -> Intent | None:
+    if code := sms_place.access_code(text):
+        return code
+    primary = _OTHERWISE.split(text)[0]  # "Friday morning? If not, leave it next door": the time comes first
+    if primary != text and today is not None and sms_when.wish(primary, today) is not None:
+        return None
+    if sms_place.safe_drop_phrase(text) or _LEAVE_AT.search(text) or _AT_THEN_LEAVE.search(text):
+        return safe_drop(body)
+    return None
+
+
+def _time(body: str, text: str, today: date | None) -> Intent | None:
+    """A day or hours asked for; "another time" without one asks for the times we can offer."""
+    wish = sms_when.wish(body, today) if today is not None else None
+    changing = bool(_CHANGING.search(text))
+    if wish is not None and not (wish.after or wish.before or changing) and _QUESTION.search(text):
+        return None  # "Kommt das heute noch?": a question about the day, not a wish for it
+    if wish is not None and (
+        wish.after or wish.before or changing or len(text.split()) <= 4 or _PLEASE.search(text)
+    ):
+        return intents.Reschedule(wish=wish)
+    return intents.AskSlots() if changing else None
+
+
+def _question(_: str, text: str, __: date | None) -> Intent | None:
+    if _QUESTION.search(text):
+        return intents.Status()
+    if _YES.search(text) and not _UNSURE.search(text):
+        return intents.Confirm()
+    if _INSTRUCTIONS.search(text):
+        return intents.AskInstructions()
+    return None

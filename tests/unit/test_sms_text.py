@@ -1,5 +1,7 @@
 """The keyword layer of SMS replies: numbers against the last question, carrier keywords, safe-drop places."""
 
+from datetime import date, time, timedelta
+
 import pytest
 
 from bot.domain import intents
@@ -43,8 +45,64 @@ def test_keywords(text: str, asked: dict[str, str] | None, expected: intents.Int
         ("safe: always at the garage", SafeDropPlace.GARAGE, "at the garage", True),
         ("ABLAGE Nachbar Nr. 12", SafeDropPlace.NEIGHBOUR, "Nachbar Nr. 12", False),
         ("Ablage immer Briefkasten", SafeDropPlace.MAILBOX, "Briefkasten", True),
-        ("leave behind the bin", SafeDropPlace.OTHER, "behind the bin", False),
+        ("leave behind the bin", SafeDropPlace.OTHER, "leave behind the bin", False),
+        ("Leave it with no. 12 please", SafeDropPlace.NEIGHBOUR, "Leave it with no. 12 please", False),
+        ("behind the bin", SafeDropPlace.OTHER, "behind the bin", False),
+        ("bitte immer beim Nachbarn abgeben", SafeDropPlace.NEIGHBOUR, "bitte beim Nachbarn abgeben", True),
     ],
 )
 def test_safe_drop_places(text: str, place: SafeDropPlace, detail: str, standing: bool) -> None:
     assert parse(text) == intents.SafeDrop(place, detail, standing=standing)
+
+
+MONDAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "after", "before"),
+    [
+        ("tomorrow after 5", MONDAY + timedelta(days=1), time(17), None),
+        ("Friday morning", date(2026, 12, 4), time(8), time(12)),
+        ("morgen ab 17 Uhr", MONDAY + timedelta(days=1), time(17), None),
+        ("not home until 6", None, time(18), None),
+        ("Bin bis 18 Uhr arbeiten, danach jederzeit", None, time(18), None),
+        ("between 2 and 4 on Wednesday please", date(2026, 12, 2), time(14), time(16)),
+        ("am 3.12. vormittags", date(2026, 12, 3), time(8), time(12)),
+        ("ab halb 6", None, time(17, 30), None),
+        ("Not tomorrow, Thursday evening would be better", date(2026, 12, 3), time(17), time(21)),
+    ],
+)
+def test_times_in_words_are_read_as_a_wish(
+    text: str, day: date | None, after: time, before: time | None
+) -> None:
+    assert parse(text, None, MONDAY) == intents.Reschedule(wish=intents.Wish(day, after, before))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the gate code is 4711#", intents.AccessCode("4711#")),
+        ("Code fürs Tor 0815", intents.AccessCode("0815")),
+        ("my order number is 12345678", intents.NotUnderstood("my order number is 12345678")),
+        ("not today", intents.AskSlots()),
+        ("Kommt das heute noch??", intents.Status()),
+        ("please stop texting me at night", intents.NotUnderstood("please stop texting me at night")),
+        ("Tracking says left at front door. It's not there.", intents.NotReceived()),
+        ("5 stars", intents.Rate(5)),
+    ],
+)
+def test_free_text(text: str, expected: intents.Intent) -> None:
+    assert parse(text, None, MONDAY) == expected
+
+
+def test_a_number_beyond_the_slots_offered_is_not_a_choice() -> None:
+    asked = {"question": "slot", "slots": [["a", "b"], ["c", "d"]]}
+    assert parse("2", asked) == intents.Reschedule(slot=2)
+    assert parse("the second one please", asked) == intents.Reschedule(slot=2)
+    assert parse("3", asked) == intents.NotUnderstood("3")
+
+
+def test_yes_re_enables_a_number_that_sent_stop_and_confirms_otherwise() -> None:
+    assert parse("YES", opted_out=True) == intents.OptIn()
+    assert parse("yes") == intents.Confirm()
+    assert parse(" start ") == intents.OptIn()
