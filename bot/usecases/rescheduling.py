@@ -1,6 +1,6 @@
 """Moving a delivery: which times can be offered, the cut-off, and taking a time (re-checked when taken)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
 from bot.domain.deliveries import OPEN, Delivery, Status
+from bot.domain.intents import Wish
 from bot.notify.compose import Composer
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, plans, promises
@@ -71,19 +72,38 @@ def _grid(day: date, opens: time, closes: time, width: timedelta, zone: ZoneInfo
 
 
 async def offer(
-    conn: AsyncConnection, delivery: Delivery, now: datetime, settings: Settings, matrix: MatrixProvider
+    conn: AsyncConnection,
+    delivery: Delivery,
+    now: datetime,
+    settings: Settings,
+    matrix: MatrixProvider,
+    wish: Wish | None = None,
 ) -> list[Slot]:
-    """At most K times the route can honour: each checked by a re-plan on a planned day, by shifts later."""
+    """At most K times the route can honour (and that fit the `wish`, if given): each checked by a
+    re-plan on a planned day, by shifts later."""
     day = await load_day(conn, delivery.date)
     offered: list[Slot] = []
     limit = settings.messages.max_slots
-    for slot in await candidates(conn, delivery, now, settings):
+    zone = ZoneInfo(delivery.timezone)
+    grid = await candidates(conn, delivery, now, settings)
+    for slot in [s for s in grid if wish is None or fits((s.start, s.end), wish, zone, delivery.date)]:
         planned = day is not None and local_date(slot, delivery) == day.plan.date
         if not planned or (day is not None and await _honoured(day, delivery, slot, now, matrix)):
             offered.append(slot)
         if len(offered) == limit:
             break
     return offered
+
+
+def fits(window: tuple[datetime, datetime], wish: Wish, zone: ZoneInfo, default_day: date) -> bool:
+    """Whether a UTC window lies on the wished day (the delivery's own when none was said) and inside
+    the wished hours, in the recipient's time zone."""
+    start, end = (moment.astimezone(zone) for moment in window)
+    return (
+        start.date() == (wish.day or default_day)
+        and (wish.after is None or start.time() >= wish.after)
+        and (wish.before is None or end.time() <= wish.before)
+    )
 
 
 def local_date(slot: Slot, delivery: Delivery) -> date:
@@ -133,9 +153,10 @@ async def _same_day(
     if not slots.honours(result, delivery.id):
         return None
     await delivery_store.update(conn, delivery.id, {"window_start": slot.start, "window_end": slot.end}, now)
+    moved = replace(delivery, window_start=slot.start, window_end=slot.end)
     revision: Revision = await apply_replan(
         conn,
-        day,
+        replace(day, deliveries={**day.deliveries, delivery.id: moved}),  # the promise lies inside the new slot
         result,
         now,
         settings,

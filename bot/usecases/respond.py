@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -116,8 +117,10 @@ async def _turn(
         ids: list[int] = asked.get("choices", [])
         chosen = next((d for d in candidates if 1 <= picked <= len(ids) and d.id == ids[picked - 1]), None)
         body, asked = str(asked.get("pending", "")), {}
-    intent = pressed.intent if pressed is not None else sms_text.parse(body, asked)
     delivery = chosen or candidates[0]
+    today = now.astimezone(ZoneInfo(delivery.timezone)).date()
+    opted_out = any(c.state is contacts.ContactState.OPTED_OUT for c in known)
+    intent = pressed.intent if pressed else sms_text.parse(body, asked, today, opted_out=opted_out)
     turn = await _make_turn(services, conn, now, message, delivery, asked)
     several = candidates if chosen is None and len(candidates) > 1 and not isinstance(intent, GLOBAL) else []
     return turn, intent, several
@@ -266,18 +269,24 @@ async def _offer(turn: Turn, prefix: list[Reply] | None = None) -> list[Reply]:
             delivery_id=turn.delivery.id,
         )
         return [*(prefix or []), *_refused(turn, "no_slots")]
+    return [*(prefix or []), *_slots(turn, offered)]
+
+
+def _slots(turn: Turn, offered: list[Slot]) -> list[Reply]:
     labels = fmt.slots([(s.start, s.end) for s in offered], turn.to.timezone, turn.to.locale, turn.to.channel)
     ask = {
         "question": "slot",
         "delivery_id": turn.delivery.id,
         "slots": [[s.start.isoformat(), s.end.isoformat()] for s in offered],
     }
-    return [*(prefix or []), Reply(Kind.SLOTS_OFFERED, {"slots": labels}, ask)]
+    return [Reply(Kind.SLOTS_OFFERED, {"slots": labels}, ask)]
 
 
 async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
     if (why := _refusal(turn)) is not None:
         return _refused(turn, why)
+    if intent.wish is not None:
+        return await _wished(turn, intent.wish)
     window = intent.window or _offered(turn, intent.slot)
     if window is None:
         return await _offer(turn)
@@ -298,6 +307,23 @@ async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
         return await _offer(turn, prefix=_refused(turn, "taken"))
     turn.promise = promise
     return [Reply(Kind.RESCHEDULED, _window(turn))]
+
+
+async def _wished(turn: Turn, wish: intents.Wish) -> list[Reply]:
+    """A time asked for in words: the current window if it fits, else the times that fit, to pick from.
+
+    Nothing moves on words alone: the recipient picks a numbered time (or the current one stands),
+    so a misread "Friday" never moves a parcel. No fitting time: the nearest ones are offered.
+    """
+    zone = ZoneInfo(turn.to.timezone)
+    current = (turn.promise.start, turn.promise.end) if turn.promise else None
+    if current is not None and rescheduling.fits(current, wish, zone, turn.delivery.date):
+        return [Reply(Kind.CONFIRMED, _window(turn))]
+    settings, matrix = turn.services.settings, turn.services.day_matrix(turn.delivery.date)
+    offered = await rescheduling.offer(turn.conn, turn.delivery, turn.now, settings, matrix, wish=wish)
+    if not offered:
+        return await _offer(turn, prefix=_refused(turn, "wish"))
+    return _slots(turn, offered)
 
 
 def _offered(turn: Turn, slot: int | None) -> tuple[datetime, datetime] | None:
