@@ -14,7 +14,7 @@ outbox): to the same delivery, or to the same channel and address. An item is `o
 has waited longer than the SLA with no staff reply since it began.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,7 +64,10 @@ async def queue(conn: AsyncConnection, now: datetime, sla_minutes: int) -> list[
     raised = await _raised_for(conn, [row.delivery_id for row in waiting])
     replies = await _staff_replies(conn, [*opened, *waiting])
     items = [_escalation(row, cutoff, replies) for row in opened]
-    items += [_unanswered(row) for row in waiting if not _dealt_with(row, replies, raised)]
+    by_delivery: dict[int | None, list[datetime]] = {}
+    for delivery_id, at in raised:
+        by_delivery.setdefault(delivery_id, []).append(at)
+    items += [_unanswered(row) for row in waiting if not _dealt_with(row, replies, by_delivery)]
     return sorted(items, key=lambda item: (item.since, item.escalation_id or 0, item.inbox_id or 0))
 
 
@@ -141,12 +144,12 @@ def _escalation(row: Row, cutoff: datetime, replies: Sequence[_Reply]) -> Item:
     )  # fmt: skip
 
 
-def _dealt_with(row: Row, replies: Sequence[_Reply], raised: Sequence[tuple[int | None, datetime]]) -> bool:
+def _dealt_with(row: Row, replies: Sequence[_Reply], raised: Mapping[int | None, Sequence[datetime]]) -> bool:
     if _answered(replies, row.received_at, row.delivery_id, address=(row.channel, row.address)):
         return True
     handled = row.processed_at
     return handled is not None and any(
-        d == row.delivery_id and row.received_at <= at <= handled for d, at in raised
+        row.received_at <= at <= handled for at in raised.get(row.delivery_id, ())
     )
 
 
