@@ -32,6 +32,9 @@ from zoneinfo import ZoneInfo
 from rich.markup import escape
 from rich.table import Table
 
+from bot.domain import figures as figures_
+from bot.domain.figures import Attempt, Told
+
 OSM_CREDIT = "© OpenStreetMap contributors"
 _DELIVERIES = "SELECT id FROM deliveries WHERE date = :day"
 _DRIVERS = "SELECT r.driver_id FROM routes r JOIN plans p ON p.id = r.plan_id WHERE p.date = :day"
@@ -78,43 +81,18 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class _Promise:
-    start: datetime
-    end: datetime
-    created_at: datetime
-
-    @property
-    def midpoint(self) -> datetime:
-        return self.start + (self.end - self.start) / 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    delivery_id: int
-    order_id: str
-    at: datetime
-    delivered: bool
-    driver_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Day:
     day: date
     tz: ZoneInfo
     deliveries: int
-    attempts: tuple[_Attempt, ...]
-    promises: Mapping[int, Sequence[_Promise]]
+    attempts: tuple[Attempt, ...]
+    promises: Mapping[int, Sequence[Told]]
 
-    def promise_at(self, delivery_id: int, at: datetime) -> _Promise | None:
-        told = [p for p in self.promises.get(delivery_id, ()) if p.created_at <= at]
-        return told[-1] if told else None
+    def promise_at(self, delivery_id: int, at: datetime) -> Told | None:
+        return figures_.promise_at(self.promises, delivery_id, at)
 
-    def delivered(self) -> dict[int, _Attempt]:
-        found: dict[int, _Attempt] = {}
-        for attempt in self.attempts:
-            if attempt.delivered:
-                found.setdefault(attempt.delivery_id, attempt)
-        return found
+    def delivered(self) -> dict[int, Attempt]:
+        return figures_.delivered(self.attempts)
 
     def local_date(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
@@ -132,13 +110,13 @@ def summarize(db_path: Path, day: date) -> Summary:
             delivered=len(d.delivered()),
             failed=len({a.delivery_id for a in d.attempts} - d.delivered().keys()),
             failed_attempts=sum(not a.delivered for a in d.attempts),
-            first_attempt_success_pct=_first_attempt_pct(d.attempts),
-            inside_promise_pct=_inside_pct(d),
-            eta_error_minutes=_eta_errors(d),
+            first_attempt_success_pct=figures_.first_attempt_pct(d.attempts),
+            inside_promise_pct=figures_.inside_pct(d.attempts, d.promises),
+            eta_error_minutes=figures_.eta_errors(d.attempts, d.promises),
             messages=_messages(conn, day),
             replans=len(told),
-            replan_latency_p50_ms=_percentile(latencies, 50),
-            replan_latency_p95_ms=_percentile(latencies, 95),
+            replan_latency_p50_ms=figures_.percentile(latencies, 50),
+            replan_latency_p95_ms=figures_.percentile(latencies, 95),
             moved_per_replan_mean=sum(told) / len(told) if told else None,
             moved_per_replan_max=max(told, default=None),
             escalations=_escalations(conn, d),
@@ -177,7 +155,7 @@ def _timezone(conn: sqlite3.Connection, day: date) -> ZoneInfo:
     return ZoneInfo(row[0] if row else "UTC")
 
 
-def _attempts(conn: sqlite3.Connection, day: date) -> tuple[_Attempt, ...]:
+def _attempts(conn: sqlite3.Connection, day: date) -> tuple[Attempt, ...]:
     drivers = _driver_of(conn, day)
     rows = conn.execute(
         f"""SELECT e.delivery_id, d.order_id, e.at, e.kind, e.driver_id
@@ -187,7 +165,7 @@ def _attempts(conn: sqlite3.Connection, day: date) -> tuple[_Attempt, ...]:
         {"day": day.isoformat()},
     )
     return tuple(
-        _Attempt(
+        Attempt(
             r["delivery_id"],
             r["order_id"],
             _ts(r["at"]),
@@ -208,49 +186,16 @@ def _driver_of(conn: sqlite3.Connection, day: date) -> dict[int, int]:
     return {r["delivery_id"]: r["driver_id"] for r in rows}
 
 
-def _promises(conn: sqlite3.Connection, day: date) -> dict[int, list[_Promise]]:
+def _promises(conn: sqlite3.Connection, day: date) -> dict[int, list[Told]]:
     rows = conn.execute(
         f"""SELECT delivery_id, start, "end", created_at FROM promises
         WHERE delivery_id IN ({_DELIVERIES}) ORDER BY delivery_id, version""",
         {"day": day.isoformat()},
     )
-    found: dict[int, list[_Promise]] = defaultdict(list)
+    found: dict[int, list[Told]] = defaultdict(list)
     for r in rows:
-        found[r["delivery_id"]].append(_Promise(_ts(r["start"]), _ts(r["end"]), _ts(r["created_at"])))
+        found[r["delivery_id"]].append(Told(_ts(r["start"]), _ts(r["end"]), _ts(r["created_at"])))
     return found
-
-
-def _first_attempt_pct(attempts: Sequence[_Attempt]) -> float | None:
-    first: dict[int, bool] = {}
-    for attempt in attempts:
-        first.setdefault(attempt.delivery_id, attempt.delivered)
-    return _pct(sum(first.values()), len(first))
-
-
-def _inside_pct(d: _Day) -> float | None:
-    inside = [
-        p.start <= a.at <= p.end
-        for a in d.delivered().values()
-        if (p := d.promise_at(a.delivery_id, a.at)) is not None
-    ]
-    return _pct(sum(inside), len(inside))
-
-
-def _eta_errors(d: _Day) -> tuple[float, ...]:
-    return tuple(
-        (a.at - p.midpoint).total_seconds() / 60
-        for a in d.delivered().values()
-        if (p := d.promise_at(a.delivery_id, a.at)) is not None
-    )
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return 100 * part / whole if whole else None
-
-
-def _percentile(values: Sequence[int], p: int) -> int | None:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)), 1) - 1] if ordered else None
 
 
 def _replans(conn: sqlite3.Connection, day: date) -> tuple[list[int], list[int]]:
@@ -334,7 +279,7 @@ def figures(summary: Summary) -> list[tuple[str, list[tuple[str, str]]]]:
         ]),
         ("Promises", [
             ("delivered inside the promise", _fmt_pct(s.inside_promise_pct)),
-            ("ETA error, median", _fmt_minutes(_median(s.eta_error_minutes))),
+            ("ETA error, median", _fmt_minutes(figures_.median(s.eta_error_minutes))),
             ("ETA error, worst late", _fmt_minutes(max(s.eta_error_minutes, default=None))),
         ]),
         ("Messages", [
@@ -353,14 +298,6 @@ def figures(summary: Summary) -> list[tuple[str, list[tuple[str, str]]]]:
             *[(f"escalations · {kind}", str(n)) for kind, n in sorted(s.escalations.items())],
         ]),
     ]  # fmt: skip
-
-
-def _median(values: Sequence[float]) -> float | None:
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _fmt(value: float | None) -> str:
@@ -500,7 +437,7 @@ def _lanes(conn: sqlite3.Connection, d: _Day) -> list[tuple[str, list[_Mark]]]:
     return lanes + ([("no van", marks[None])] if marks.get(None) else [])
 
 
-def _mark(d: _Day, attempt: _Attempt) -> _Mark:
+def _mark(d: _Day, attempt: Attempt) -> _Mark:
     promise = d.promise_at(attempt.delivery_id, attempt.at)
     window = (promise.start.astimezone(d.tz), promise.end.astimezone(d.tz)) if promise else None
     at = attempt.at.astimezone(d.tz)
@@ -581,7 +518,7 @@ def _histogram_caption(summary: Summary) -> str:
     return (
         f"{len(summary.eta_error_minutes)} delivered parcels · "
         f"<b>{_fmt_pct(summary.inside_promise_pct)}</b> inside the promise · "
-        f"median {_fmt_minutes(_median(summary.eta_error_minutes))} · bins of 5 minutes, "
+        f"median {_fmt_minutes(figures_.median(summary.eta_error_minutes))} · bins of 5 minutes, "
         f'<span class="key" style="background:{_EARLY}"></span>early '
         f'<span class="key" style="background:{_LATE}"></span>late'
     )

@@ -88,7 +88,7 @@ async def find(conn: AsyncConnection, where: DeliveryFilter) -> list[Delivery]:
     if where.depot_id is not None:
         query = query.where(deliveries.c.depot_id == where.depot_id)
     if where.search:
-        pattern = f"%{_escape_like(where.search)}%"
+        pattern = f"%{escape_like(where.search)}%"
         query = query.where(
             sa.or_(
                 deliveries.c.order_id.ilike(pattern, escape="\\"),
@@ -101,7 +101,7 @@ async def find(conn: AsyncConnection, where: DeliveryFilter) -> list[Delivery]:
     return [_delivery(row) for row in rows]
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     """Search text is literal: % and _ match themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
