@@ -1,4 +1,4 @@
-"""The `doorstep` command: serve, import, plan, routes."""
+"""The `doorstep` command: serve, import, plan, routes, user."""
 
 import asyncio
 import os
@@ -6,6 +6,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -22,14 +23,18 @@ from bot.importfile import ImportFileError, describe, read_day_file, rejects_pat
 from bot.logs import setup_logging
 from bot.services import Services, build_services
 from bot.store import outbox, plans
-from bot.usecases import driver_link, inbound, planning
+from bot.store.staff import StaffUser
+from bot.usecases import driver_link, inbound, planning, staff
 from bot.usecases.errors import UseCaseError
 from bot.usecases.intake import ImportReport, import_deliveries
 
 cli = typer.Typer(help="Doorstep: delivery messages that recipients can answer.", no_args_is_help=True)
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+users = typer.Typer(help="Staff accounts for the support console (/console).", no_args_is_help=True)
+cli.add_typer(users, name="user")
 OSM_CREDIT = "Road data © OpenStreetMap contributors (ODbL)"
+NEW_PASSWORD_ENV = "DOORSTEP_NEW_PASSWORD"
 
 
 def main() -> None:
@@ -305,6 +310,62 @@ def outbox_status() -> None:
         err.print(
             f"{counts['unknown']} message(s) have an unknown outcome: the provider may or may not have them"
         )
+
+
+class RoleChoice(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+@users.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="1-64 of a-z, 0-9, '.', '_', '-'")],
+    role: Annotated[RoleChoice, typer.Option(help="admin can do everything an agent can, and more")] = (
+        RoleChoice.AGENT
+    ),
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+    ] = False,
+) -> None:
+    """Add a staff account (password: asked twice, hidden; or --password-stdin, or DOORSTEP_NEW_PASSWORD)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif NEW_PASSWORD_ENV in os.environ:
+        password = os.environ[NEW_PASSWORD_ENV]
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        staff.check_new_account(username, password)
+    except UseCaseError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+
+    async def work(services: Services) -> StaffUser:
+        return await staff.add_user(services, username, password, role.value, actor="cli")
+
+    user = _run(work)
+    out.print(f"added {user.username} ({user.role})", highlight=False, markup=False)
+
+
+@users.command("list")
+def user_list() -> None:
+    """Staff accounts: username, role, created, disabled."""
+    table = Table("username", "role", "created (UTC)", "state")
+    for user in _run(staff.list_users):
+        state = "disabled" if user.disabled else "active"
+        table.add_row(user.username, user.role, f"{user.created_at:%Y-%m-%d %H:%M}", state)
+    out.print(table)
+
+
+@users.command("disable")
+def user_disable(username: Annotated[str, typer.Argument(help="the account to disable")]) -> None:
+    """Disable a staff account: it can no longer sign in, and its open sessions end."""
+
+    async def work(services: Services) -> None:
+        await staff.disable_user(services, username, actor="cli")
+
+    _run(work)
+    out.print(f"disabled {staff.normalize_username(username)}", highlight=False, markup=False)
 
 
 def _route_table(view: plans.RouteView) -> Table:

@@ -181,6 +181,16 @@ class MessagesSettings(BaseModel):
     conversation_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
+class ConsoleSettings(BaseModel):
+    """The support console: staff sessions, sign-in limits, and how long a reply may wait for an answer."""
+
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)  # absolute: signed out this long after sign-in
+    idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    login_attempts_per_window: int = Field(default=5, ge=1, le=1000)
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    answer_sla_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DOORSTEP_",
@@ -199,6 +209,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     telegram: TelegramSettings = TelegramSettings()
     twilio: TwilioSettings = TwilioSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

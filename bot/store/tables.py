@@ -339,3 +339,52 @@ conversations = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# Support staff who sign in to the console. Passwords are argon2 hashes (argon2-cffi's encoded form).
+staff_users = sa.Table(
+    "staff_users",
+    metadata,
+    _id(),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # agent | admin
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+# Console sign-ins: only the SHA-256 of the cookie's token is kept (the CSRF token derives from it).
+staff_sessions = sa.Table(
+    "staff_sessions",
+    metadata,
+    _id(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),  # absolute end; idle end is last_seen_at + idle
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+# Sign-in attempts by username and client address, for the rate limit (kept for the window only).
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    _id(),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("succeeded", sa.Boolean, nullable=False),
+    sa.Index("ix_login_attempts_username_at", "username", "at"),
+    sa.Index("ix_login_attempts_ip_at", "ip", "at"),
+)
+
+# Who did what in the console, and when (user_id NULL: the CLI, or a sign-in by an unknown name).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("at", UtcDateTime, nullable=False, index=True),
+    sa.Column("user_id", sa.ForeignKey("staff_users.id", ondelete="RESTRICT")),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+)

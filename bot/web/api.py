@@ -15,7 +15,7 @@ from bot.usecases import driver_link, inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
-from bot.web import errors, schemas, telegram, twilio
+from bot.web import console, errors, schemas, telegram, twilio
 from bot.web.deps import ServicesDep, require_api_key
 from bot.web.errors import ApiError
 
@@ -37,6 +37,7 @@ def create_web_app(services: Services, api_key: str) -> FastAPI:
     app.include_router(router)
     app.include_router(telegram.router)
     app.include_router(twilio.router)
+    console.install(app)
     return app
 
 

@@ -20,8 +20,8 @@ def runner_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Doorstep:
     monkeypatch.setenv("DOORSTEP_STORE__URL", f"sqlite+aiosqlite:///{folder / 'cli.db'}")
     runner = CliRunner()
 
-    def run(*args: str, **env: str) -> Result:
-        return runner.invoke(cli, list(args), env=env or None, catch_exceptions=False)
+    def run(*args: str, stdin: str | None = None, **env: str) -> Result:
+        return runner.invoke(cli, list(args), input=stdin, env=env or None, catch_exceptions=False)
 
     return run
 
