@@ -130,7 +130,8 @@ def _stars(body: str, *, rating: bool) -> int | None:
         if m["emoji"]:
             return m["emoji"].count("⭐")
         stars = _NUMBER_WORDS.get(sms_when.normalise(m["n"]), 1 if m["n"].lower() == "ein" else None)
-        worded = m["unit"] and (rating or not m["unit"].startswith("/"))  # "4/5" may be a date: only when asked
+        # "4/5" may be a date: a rating only when one was asked for
+        worded = m["unit"] and (rating or not m["unit"].startswith("/"))
         if stars is not None and (worded or (rating and m.start() == 0 and m["n"].isdigit())):
             return stars
     return None

@@ -153,10 +153,10 @@ async def _same_day(
     if not slots.honours(result, delivery.id):
         return None
     await delivery_store.update(conn, delivery.id, {"window_start": slot.start, "window_end": slot.end}, now)
-    moved = replace(delivery, window_start=slot.start, window_end=slot.end)
+    moved = replace(delivery, window_start=slot.start, window_end=slot.end)  # its promise lies inside
     revision: Revision = await apply_replan(
         conn,
-        replace(day, deliveries={**day.deliveries, delivery.id: moved}),  # the promise lies inside the new slot
+        replace(day, deliveries={**day.deliveries, delivery.id: moved}),
         result,
         now,
         settings,

@@ -33,7 +33,8 @@ async def test_a_time_in_words_offers_only_the_times_that_fit_then_one_is_taken(
     assert delivery is not None  # the requested window the route must keep, and the promise inside it
     zone = ZoneInfo(done["timezone"])
     assert delivery.window_start.astimezone(zone).time() >= time(15)
-    assert delivery.window_start <= promise.start and promise.end <= delivery.window_end
+    assert delivery.window_start <= promise.start
+    assert promise.end <= delivery.window_end
 
 
 async def test_a_wish_the_current_window_already_meets_is_confirmed_and_nothing_moves(
