@@ -300,6 +300,7 @@ inbox = sa.Table(
     sa.Column("processed_at", UtcDateTime),
     sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
     sa.Index("ix_inbox_address_received", "address", "received_at"),  # per-sender rate limits
+    sa.Index("ix_inbox_intent_received", "intent", "received_at"),  # replies the bot could not answer
 )
 
 # The promise ledger: every window a recipient was told, in order. The highest version is the promise.
@@ -328,6 +329,12 @@ escalations = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # open | resolved
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("resolved_at", UtcDateTime),
+    # staff_users.id of who took it in the console, and who resolved it (no FK: SQLite cannot add one in
+    # place, and copying escalations would break what points at it; see migration 0005)
+    sa.Column("assigned_to", sa.Integer),
+    sa.Column("assigned_at", UtcDateTime),
+    sa.Column("resolved_by", sa.Integer),
+    sa.Index("ix_escalations_status_created", "status", "created_at"),  # the console's queue
 )
 
 # Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
