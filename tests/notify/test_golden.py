@@ -397,18 +397,20 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
     (T, "de", Kind.OPTED_IN): "Willkommen zurück, Christopher! Sie erhalten Ihre Zustellinfos wieder hier.",
     # not-understood
     (S, "en", Kind.NOT_UNDERSTOOD): (
-        "Doorstep: Sorry, we didn't get that. Reply 1 to confirm, 2 to change the time, 3 for "
-        "delivery instructions, or HELP for help."
+        "Doorstep: Sorry, we didn't get that; our team will read it. Reply 1 to confirm, 2 to change "
+        "the time, 3 for delivery instructions."
     ),
     (S, "de", Kind.NOT_UNDERSTOOD): (
-        "Doorstep: Das haben wir leider nicht verstanden. Antworten Sie: 1 bestätigen, 2 andere "
-        "Zeit, 3 Ablagehinweise, HELP für Hilfe."
+        "Doorstep: Das haben wir nicht verstanden; unser Team liest mit. Antworten Sie: 1 bestätigen, "
+        "2 andere Zeit, 3 Ablagehinweise."
     ),
     (T, "en", Kind.NOT_UNDERSTOOD): (
-        "Sorry, we didn't understand that. Please use the buttons under our messages."
+        "Sorry, we didn't understand that; our team will read your message. You can also use the "
+        "buttons under our messages."
     ),
     (T, "de", Kind.NOT_UNDERSTOOD): (
-        "Das haben wir leider nicht verstanden. Bitte nutzen Sie die Tasten unter unseren Nachrichten."
+        "Das haben wir nicht verstanden; unser Team liest Ihre Nachricht. Sie können auch die Tasten "
+        "unter unseren Nachrichten nutzen."
     ),
     # which-delivery
     (S, "en", Kind.WHICH_DELIVERY): (
