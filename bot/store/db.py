@@ -29,10 +29,17 @@ class Store:
         self._writer: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if sqlite else contextlib.nullcontext()
         )
+        # Background writers go through this gate first, so at most one of them waits at a time
+        # for the writer lock and `urgent` ones (a provider holding its request open) pass the rest.
+        self._background = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writer, self.engine.begin() as conn:
+    async def tx(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        async with (
+            contextlib.nullcontext() if urgent else self._background,
+            self._writer,
+            self.engine.begin() as conn,
+        ):
             yield conn
 
     @asynccontextmanager
