@@ -1,5 +1,7 @@
 """The engine, its transactions, and migrations on start. The only place with SQLite-specific code."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,10 +23,23 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite takes one writer at a time. Writers queue here, in order, instead of in SQLite's busy
+        # handler, which sleeps and retries (up to 100 ms a try): under load that cost seconds a request.
+        sqlite = engine.dialect.name == "sqlite"
+        self._writer: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if sqlite else contextlib.nullcontext()
+        )
+        # Background writers go through this gate first, so at most one of them waits at a time
+        # for the writer lock and `urgent` ones (a provider holding its request open) pass the rest.
+        self._background = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
+    async def tx(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        async with (
+            contextlib.nullcontext() if urgent else self._background,
+            self._writer,
+            self.engine.begin() as conn,
+        ):
             yield conn
 
     @asynccontextmanager

@@ -12,7 +12,7 @@ from bot.web.errors import ApiError
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="DOORSTEP_WEB__API_KEY")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:  # async: FastAPI runs a sync one in a thread
     services: Services = request.app.state.services
     return services
 

@@ -42,7 +42,7 @@ async def inbound_sms(request: Request, services: ServicesDep, background: Backg
     sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
     if not sid or not sender:
         raise ApiError(400, "bad_request", "an inbound SMS needs MessageSid and From")
-    async with services.store.tx() as conn:
+    async with services.store.tx(urgent=True) as conn:
         inbox_id = await inbox.store(
             conn, "sms", sid, sender, params.get("Body", "")[:1600], params, services.clock.now()
         )
@@ -57,7 +57,7 @@ async def delivery_report(request: Request, services: ServicesDep) -> Response:
     sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus")
     if not sid or not status:
         raise ApiError(400, "bad_request", "a status callback needs MessageSid and MessageStatus")
-    async with services.store.tx() as conn:
+    async with services.store.tx(urgent=True) as conn:
         error = params.get("ErrorCode") or None
         await receipts.report(conn, "sms", sid, status.lower(), error, params, services.clock.now())
     return Response(status_code=204)
