@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.handlers import telegram as tg
 from bot.services import Services, build_services
-from bot.usecases.inbound import answer_pending
+from bot.usecases.inbound import Answerer, answer_pending
 from bot.web.api import create_web_app
 from scheduler.wiring import build_scheduler
 
@@ -53,6 +53,9 @@ class App:
         self.scheduler = build_scheduler(self.services)
         self.scheduler.start()
         self._spawn(self.services.dispatcher().run(self._stop), "dispatcher")
+        answerer = Answerer(self.services, webhooks=self.web.state.inbox_writer)
+        self.web.state.answerer = answerer  # inbound webhooks nudge it (bot/web/twilio.py)
+        self._spawn(answerer.run(self._stop), "answerer")
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         settle_heap()

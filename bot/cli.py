@@ -1,10 +1,11 @@
 """The `doorstep` command: serve, import, plan, routes, user."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
+import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -86,14 +88,25 @@ def serve(
         err.print(
             f"Doorstep on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
         )
-        server = uvicorn.Server(uvicorn.Config(app.web, host=bind_host, port=bind_port, log_level="warning"))
+        server = _Server(uvicorn.Config(app.web, host=bind_host, port=bind_port, log_level="warning"))
         await app.start_background()
         try:
             await server.serve()
         finally:
             await app.stop()
 
-    asyncio.run(run())
+    asyncio.run(run(), loop_factory=uvloop.new_event_loop)  # uvloop: the server's event loop, measured faster
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM once it has stopped serving, which would end the process before
+    `serve` stops the dispatcher and scheduler: here the signal only ends the serving."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        for caught in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(caught, self.handle_exit)
+        yield
 
 
 @cli.command("import")

@@ -4,8 +4,12 @@ A provider that delivers the same message twice (same provider id) gets the same
 crash between storing and answering leaves the message `received`, and `answer_pending` picks it up.
 """
 
+import asyncio
+import contextlib
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
@@ -29,7 +33,11 @@ async def receive(
 TELEGRAM_UPDATE = "update:"  # provider refs of stored Telegram updates (bot/handlers/telegram.py)
 
 
-async def answer_pending(services: Services, telegram: Callable[[int], Awaitable[None]] | None = None) -> int:
+async def answer_pending(
+    services: Services,
+    telegram: Callable[[int], Awaitable[None]] | None = None,
+    before_each: Callable[[], Awaitable[None]] | None = None,
+) -> int:
     """Answer messages stored but never handled (after a crash). Returns how many.
 
     Telegram updates need the bot's dispatcher (`telegram`); without one they wait for it.
@@ -38,6 +46,8 @@ async def answer_pending(services: Services, telegram: Callable[[int], Awaitable
         waiting = await inbox.pending(conn)
     handled = 0
     for inbox_id, ref in waiting:
+        if before_each is not None:
+            await before_each()
         if not ref.startswith(TELEGRAM_UPDATE):
             await respond(services, inbox_id)
         elif telegram is not None:
@@ -46,6 +56,116 @@ async def answer_pending(services: Services, telegram: Callable[[int], Awaitable
             continue
         handled += 1
     return handled
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """A provider's message as its webhook delivered it."""
+
+    channel: str
+    provider_ref: str
+    address: str
+    body: str
+    raw: Mapping[str, Any]
+
+
+class GroupCommit:
+    """Stores messages that arrive together in one transaction (a group commit), each caller waiting
+    until the commit that holds its row: the webhook still answers only once its message is stored,
+    but a burst costs one transaction per batch instead of one per message.
+
+    A failed commit fails every message in it (each provider retries; a duplicate changes nothing).
+    """
+
+    def __init__(self, services: Services, limit: int = 500) -> None:
+        self.services = services
+        self.limit = limit
+        self._waiting: list[tuple[Arrived, asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._last_write = -math.inf  # loop time the last batch was committed
+
+    def quiet_for(self) -> float:
+        """Seconds since webhooks last stored anything (0 while some wait to be stored)."""
+        if self._waiting or (self._writer is not None and not self._writer.done()):
+            return 0.0
+        return asyncio.get_running_loop().time() - self._last_write
+
+    async def store(self, message: Arrived) -> int | None:
+        """The inbox id, or None when this provider message was stored before."""
+        stored: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await asyncio.shield(stored)  # a client that hangs up does not cancel the others' commit
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+            try:
+                async with self.services.store.tx(urgent=True) as conn:
+                    now = self.services.clock.now()
+                    ids = [
+                        await inbox.store(conn, m.channel, m.provider_ref, m.address, m.body, m.raw, now)
+                        for m, _ in batch
+                    ]
+            except Exception as exc:  # every webhook in the batch answers 500; the providers retry
+                for _, stored in batch:
+                    stored.set_exception(exc)
+            else:
+                for (_, stored), inbox_id in zip(batch, ids, strict=True):
+                    stored.set_result(inbox_id)
+            self._last_write = asyncio.get_running_loop().time()
+
+
+class Answerer:
+    """Answers stored messages off the request path, oldest first: the inbox itself is the queue.
+
+    A webhook stores its message, nudges, and returns: the provider never waits for an answer, and a
+    keep-alive connection is free for its next request at once. A burst makes answers lag, never
+    lost (rows stay `received` until answered, and a restart answers them). Telegram updates are
+    handled by their own webhook path and are left alone here.
+    """
+
+    def __init__(
+        self, services: Services, webhooks: GroupCommit | None = None, idle_seconds: float = 5.0
+    ) -> None:
+        self.services = services
+        self.webhooks = webhooks
+        self.idle_seconds = idle_seconds  # a look at the inbox even without a nudge
+        self._nudged = asyncio.Event()
+
+    def nudge(self) -> None:
+        self._nudged.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._nudged.clear()
+            if await answer_pending(self.services, before_each=self._make_way) == 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_seconds):
+                        await _first(self._nudged.wait(), stop.wait())
+
+    async def _make_way(self) -> None:
+        """Webhooks first: a provider holds its request open and retries a slow one. During a burst,
+        answer once webhooks have been quiet for a moment, and at least one message a second."""
+        if self.webhooks is None:
+            return
+        waited = 0.0
+        while self.webhooks.quiet_for() < QUIET and waited < MAX_YIELD:
+            await asyncio.sleep(QUIET)
+            waited += QUIET
+
+
+QUIET, MAX_YIELD = 0.02, 1.0  # seconds
+
+
+async def _first(*waits: Awaitable[Any]) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def sandbox_reply(

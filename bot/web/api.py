@@ -33,6 +33,7 @@ def create_web_app(services: Services, api_key: str) -> FastAPI:
     )
     app.state.services = services
     app.state.api_key = api_key
+    app.state.inbox_writer = inbound.GroupCommit(services)  # inbound webhooks store through it (twilio.py)
     errors.install(app)
     app.include_router(router)
     app.include_router(telegram.router)

@@ -3,7 +3,8 @@
 The X-Twilio-Signature is checked against the public URL (DOORSTEP_WEB__PUBLIC_URL + the path and
 query Twilio called), never the URL this app sees behind a proxy, with every form parameter; a bad
 or missing signature gets 403 and nothing is stored. An inbound message is stored in the inbox
-(unique MessageSid) and answered after the response, through the outbox like every reply; Twilio
+(unique MessageSid) and answered off the request path by the server's Answerer
+(bot/usecases/inbound.py), through the outbox like every reply; Twilio
 retrying the same message changes nothing. A delivery report moves the message's provider status
 forward only (bot/store/receipts.py).
 """
@@ -11,7 +12,8 @@ forward only (bot/store/receipts.py).
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from twilio.request_validator import RequestValidator
 
-from bot.store import inbox, receipts
+from bot.store import receipts
+from bot.usecases.inbound import Answerer, Arrived, GroupCommit
 from bot.usecases.respond import respond
 from bot.web.deps import ServicesDep
 from bot.web.errors import ApiError
@@ -42,12 +44,13 @@ async def inbound_sms(request: Request, services: ServicesDep, background: Backg
     sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
     if not sid or not sender:
         raise ApiError(400, "bad_request", "an inbound SMS needs MessageSid and From")
-    async with services.store.tx(urgent=True) as conn:
-        inbox_id = await inbox.store(
-            conn, "sms", sid, sender, params.get("Body", "")[:1600], params, services.clock.now()
-        )
-    if inbox_id is not None:
-        background.add_task(respond, services, inbox_id)
+    writer: GroupCommit = request.app.state.inbox_writer
+    inbox_id = await writer.store(Arrived("sms", sid, sender, params.get("Body", "")[:1600], params))
+    answerer: Answerer | None = getattr(request.app.state, "answerer", None)
+    if inbox_id is not None and answerer is not None:
+        answerer.nudge()  # the running server answers off the request path
+    elif inbox_id is not None:
+        background.add_task(respond, services, inbox_id)  # an app without its background work (tests)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
