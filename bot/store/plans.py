@@ -148,6 +148,18 @@ async def active(conn: AsyncConnection, day: date) -> PlanHeader | None:
     return _header(row) if row else None
 
 
+async def nearest_active_day(conn: AsyncConnection, day: date) -> date | None:
+    """The day with an active plan closest to `day` (the later one on a tie), or None if none has."""
+    active_days = sa.select(plans.c.date).where(plans.c.active).limit(1)
+    later = active_days.where(plans.c.date >= day).order_by(plans.c.date)
+    earlier = active_days.where(plans.c.date < day).order_by(plans.c.date.desc())
+    after: date | None = (await conn.execute(later)).scalar()
+    before: date | None = (await conn.execute(earlier)).scalar()
+    if after is None or before is None:
+        return after or before
+    return after if after - day <= day - before else before
+
+
 async def route_views(
     conn: AsyncConnection, plan_id: int, known: Mapping[int, Delivery] | None = None
 ) -> list[RouteView]:

@@ -13,7 +13,10 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from bot.app import App
+from tests.console.conftest import chatty_day, planned_day
 from tests.telegram.emulator import loopback_server
+
+__all__ = ["chatty_day", "planned_day"]  # a realistic day for the page tests: planned, with conversations
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

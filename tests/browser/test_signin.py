@@ -26,7 +26,7 @@ async def test_the_right_password_lands_on_the_console_and_shows_who_is_signed_i
     await sign_in(page, "alice", PASSWORD)
     await expect(page).to_have_url(re.compile(r"/console/$"))
     await expect(page.locator("#who")).to_have_text("alice")
-    await expect(page.locator("h1")).to_have_text("Hello, alice")
+    await expect(page.locator("h1")).to_contain_text("Board for")
     await shot(page, "home")
 
 

@@ -3,13 +3,18 @@ the read side on a planned day built through the real use cases (tests/loop's fi
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from bot.app import App
+from bot.clock import ManualClock
+from bot.services import Services
 from bot.store.staff import Role, StaffUser
 from bot.usecases import staff
+from bot.usecases.inbound import sandbox_reply
 from tests.loop.conftest import planned_day
 
 __all__ = ["planned_day"]
@@ -49,3 +54,27 @@ async def console(app: App) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def alice(app: App) -> StaffUser:
     return await add_staff(app, "alice", "agent")
+
+
+@dataclass(frozen=True)
+class Chatty:
+    """The planned day after a few conversations (answers sent through the sandbox)."""
+
+    services: Services
+    asked: int  # a delivery whose recipient asked where the parcel is
+    coded: int  # a delivery whose recipient gave an access code
+    code: str
+
+
+ACCESS_CODE = "93817264"
+
+
+@pytest.fixture
+async def chatty_day(planned_day: Services, clock: ManualClock) -> Chatty:
+    await sandbox_reply(planned_day, 1, "where is my parcel?")
+    clock.advance(timedelta(minutes=3))
+    await sandbox_reply(planned_day, 3, f"CODE {ACCESS_CODE}")
+    clock.advance(timedelta(minutes=3))
+    await sandbox_reply(planned_day, 3, f"xyzzy {ACCESS_CODE} plugh")  # the code again, not understood
+    await planned_day.dispatcher().drain()
+    return Chatty(planned_day, asked=1, coded=3, code=ACCESS_CODE)

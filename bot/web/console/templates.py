@@ -1,7 +1,9 @@
 """The console's Jinja environment (HTML, always autoescaped) and the one way pages are rendered."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -10,7 +12,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "console"
-# No scripts at all for now (htmx, when it comes, needs script-src 'self'); styles are inline.
+# No scripts at all: the board refreshes with <meta http-equiv="refresh">, charts are inline SVG,
+# styles are inline.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
@@ -29,6 +32,25 @@ def csrf_field(context: Context) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(context["csrf_token"])
 
 
+def hm(moment: datetime | None, zone: str) -> str:
+    """'14:05' in the zone the delivery happens in; a dash for no time."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M") if moment else "–"
+
+
+def when(moment: datetime | None, zone: str) -> str:
+    """'Mon 23 Nov 14:05' in the delivery's zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M") if moment else "–"
+
+
+def window(span: tuple[datetime, datetime] | None, zone: str) -> str:
+    """'14:00-15:00' (with the day when it is not the same for both ends)."""
+    if span is None:
+        return "–"
+    start, end = (t.astimezone(ZoneInfo(zone)) for t in span)
+    day = "" if start.date() == end.date() else end.strftime("%a %d %b ")
+    return f"{start:%a %d %b %H:%M}–{day}{end:%H:%M}"
+
+
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     """The console's own environment: every template is HTML, so everything is escaped."""
     env = Environment(
@@ -40,6 +62,8 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         auto_reload=False,
     )
     env.globals["csrf_field"] = csrf_field
+    env.filters.update(hm=hm, when=when)
+    env.globals["window"] = window
     return env
 
 

@@ -1,0 +1,49 @@
+"""Which day a console page is about: the one asked for (`?date=YYYY-MM-DD`), or today at the depot."""
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.services import Services
+from bot.store import fleet, plans
+
+
+class BadDateError(ValueError):
+    """`?date=` that is not YYYY-MM-DD."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    day: date
+    zone: str  # the depot's (the first one's), else DOORSTEP_DAY__TIMEZONE
+    today: date
+    fallback: bool = False  # today has no plan, so the nearest planned day is shown
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadDateError(text) from None
+
+
+async def depot_zone(conn: AsyncConnection, services: Services) -> str:
+    depots = sorted((await fleet.depots_by_code(conn)).values(), key=lambda d: d.id)
+    return depots[0].timezone if depots else services.settings.day.timezone
+
+
+async def choose(conn: AsyncConnection, services: Services, asked: str | None, *, planned: bool) -> Chosen:
+    """The asked day; else today in the depot's zone, or (`planned`) the nearest day with a plan if
+    today has none, so a board opened on yesterday's or tomorrow's data still shows it."""
+    zone = await depot_zone(conn, services)
+    today = services.clock.now().astimezone(ZoneInfo(zone)).date()
+    if (day := parse_day(asked)) is not None:
+        return Chosen(day, zone, today)
+    if not planned or await plans.active(conn, today) is not None:
+        return Chosen(today, zone, today)
+    nearest = await plans.nearest_active_day(conn, today)
+    return Chosen(nearest or today, zone, today, fallback=nearest is not None)
