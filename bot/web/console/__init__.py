@@ -6,10 +6,10 @@ Add a page by adding its router to PAGES (tests/console/test_security.py walks t
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from bot.web.console import auth, home
+from bot.web.console import acting, auth, home
 from bot.web.console.templates import make_environment
 
-PAGES = (home.router,)
+PAGES = (home.router, acting.router)
 
 
 def install(app: FastAPI) -> None:
