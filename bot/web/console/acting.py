@@ -16,6 +16,7 @@ from bot.console import queue as queue_view
 from bot.console import timeline
 from bot.notify import format as fmt
 from bot.notify.kinds import Channel
+from bot.store import deliveries as delivery_store
 from bot.store import staff as staff_store
 from bot.usecases import support
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
@@ -157,8 +158,8 @@ async def reschedule(
 
 async def _zone(services: ServicesDep, delivery_id: int) -> str:
     async with services.store.read() as conn:
-        found = await timeline.timeline(conn, delivery_id)
-    return found.header.timezone if found else "UTC"
+        found = await delivery_store.get(conn, delivery_id)
+    return found.timezone if found else "UTC"
 
 
 @router.post("/deliveries/{delivery_id}/instructions")
