@@ -26,6 +26,7 @@ async def eta_edits(conn: AsyncConnection, composer: Composer, day: Day, now: da
         for route in day.routes.values()
         for stop in day.remaining(route)
         if day.deliveries[stop.delivery_id].status is Status.OUT_FOR_DELIVERY
+        and not day.deliveries[stop.delivery_id].paused  # support took over: no automated edits
     ]
     shown = await outbox.latest_sent(
         conn, Kind.OUT_FOR_DELIVERY.value, Channel.TELEGRAM.value, [s.delivery_id for s in on_board]

@@ -44,7 +44,7 @@ class Item:
     timezone: str | None
     channel: str | None = None  # an unanswered reply's
     address: str | None = None
-    # No assignee: escalations have no column for one yet.
+    assigned_to: int | None = None  # an escalation's: the staff user who took it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ def _escalation(row: Row, cutoff: datetime, replies: Sequence[_Reply]) -> Item:
     answered = _answered(replies, row.created_at, row.delivery_id, row.recipient_id)
     return Item(
         row.kind, row.created_at, row.created_at <= cutoff and not answered, row.detail, row.id, None,
-        row.delivery_id, row.order_id, row.name, row.timezone,
+        row.delivery_id, row.order_id, row.name, row.timezone, assigned_to=row.assigned_to,
     )  # fmt: skip
 
 

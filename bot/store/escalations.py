@@ -1,5 +1,6 @@
 """Escalations: what the support team has to look at, open until someone resolves it."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -55,3 +56,40 @@ async def has_open(
 async def open_counts(conn: AsyncConnection) -> dict[str, int]:
     query = sa.select(escalations.c.kind, sa.func.count()).where(escalations.c.status == "open")
     return {kind: int(n) for kind, n in await conn.execute(query.group_by(escalations.c.kind))}
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: int
+    delivery_id: int | None
+    recipient_id: int | None
+    kind: str
+    status: str  # open | resolved
+    assigned_to: int | None
+
+
+async def get(conn: AsyncConnection, escalation_id: int) -> Escalation | None:
+    query = sa.select(
+        escalations.c.id, escalations.c.delivery_id, escalations.c.recipient_id, escalations.c.kind,
+        escalations.c.status, escalations.c.assigned_to,
+    ).where(escalations.c.id == escalation_id)  # fmt: skip
+    row = (await conn.execute(query)).first()
+    return Escalation(*row) if row else None
+
+
+async def assign(conn: AsyncConnection, escalation_id: int, user_id: int, now: datetime) -> None:
+    await conn.execute(
+        escalations.update()
+        .where(escalations.c.id == escalation_id)
+        .values(assigned_to=user_id, assigned_at=now)
+    )
+
+
+async def resolve(conn: AsyncConnection, escalation_id: int, user_id: int | None, now: datetime) -> bool:
+    """Close an open escalation; False if it was not open (resolved meanwhile)."""
+    result = await conn.execute(
+        escalations.update()
+        .where(escalations.c.id == escalation_id, escalations.c.status == "open")
+        .values(status="resolved", resolved_at=now, resolved_by=user_id)
+    )
+    return result.rowcount == 1

@@ -22,6 +22,7 @@ class MessageStatus(StrEnum):
     FAILED = "failed"  # permanent error or out of attempts
     EXPIRED = "expired"  # no longer true or useful (valid_until passed)
     UNKNOWN = "unknown"  # ambiguous and the provider cannot tell: reported, never resent
+    HELD = "held"  # its delivery is paused by support: queued again on resume (bot/usecases/support.py)
 
 
 FINAL = frozenset({MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.UNKNOWN})
@@ -255,3 +256,29 @@ async def sent_as(
         messages.c.address == address, messages.c.provider_ref == provider_ref, messages.c.channel == channel
     )
     return (await conn.execute(query)).mappings().first()
+
+
+async def hold(conn: AsyncConnection, delivery_id: int, kinds: Sequence[str], now: datetime) -> int:
+    """Keep this delivery's queued messages of these kinds from going out (until `release`)."""
+    result = await conn.execute(
+        messages.update()
+        .where(messages.c.delivery_id == delivery_id, messages.c.kind.in_(list(kinds)))
+        .where(messages.c.status == MessageStatus.QUEUED.value)
+        .values(status=MessageStatus.HELD.value, updated_at=now)
+    )
+    return max(result.rowcount, 0)
+
+
+async def release(conn: AsyncConnection, delivery_id: int, now: datetime) -> int:
+    """Queue this delivery's held messages again; one past its validity expires at the dispatcher."""
+    result = await conn.execute(
+        messages.update()
+        .where(messages.c.delivery_id == delivery_id, messages.c.status == MessageStatus.HELD.value)
+        .values(status=MessageStatus.QUEUED.value, updated_at=now)
+    )
+    return max(result.rowcount, 0)
+
+
+async def exists(conn: AsyncConnection, key: str) -> bool:
+    query = sa.select(messages.c.id).where(messages.c.idem_key == key)
+    return (await conn.execute(query)).first() is not None

@@ -4,6 +4,7 @@ The note carries a "Got it" button (bot/notify/buttons.py); the press is recorde
 (bot/usecases/driver_chat.py), so support sees that the driver read it.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +26,7 @@ async def stop_changed(
     now: datetime,
     *,
     access_code: str = "",
+    also: Sequence[StopChange] = (),
 ) -> bool:
     """Queue a driver note for this stop if it is on a route of the active plan; False if it is not."""
     header = await plans.active(conn, delivery.date)
@@ -45,7 +47,7 @@ async def stop_changed(
         window=services.composer.window(to, stop.promised_start, stop.promised_end),
         instructions=instructions,
         access_code=access_code or delivery.access_code or "",
-        changed=[change],
+        changed=[change, *also],
     )
     message = services.composer.message(
         to,

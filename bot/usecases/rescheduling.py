@@ -125,15 +125,19 @@ async def take(
     settings: Settings,
     composer: Composer,
     matrix: MatrixProvider,
+    *,
+    actor: str = "recipient",
 ) -> Promise | None:
-    """Move the delivery to `slot` if it is still ahead and the route can honour it (None: not any more)."""
+    """Move the delivery to `slot` if it is still ahead and the route can honour it (None: not any more).
+
+    `actor`: who asked, for the event log (the recipient, or `staff:<username>` on their behalf)."""
     if slot.start < now + timedelta(minutes=settings.messages.cutoff_minutes):
         return None
     day = await load_day(conn, delivery.date)
     local_day = local_date(slot, delivery)
     if day is not None and local_day == day.plan.date:
-        return await _same_day(conn, day, delivery, slot, now, settings, composer, matrix)
-    return await _other_day(conn, day, delivery, slot, local_day, now)
+        return await _same_day(conn, day, delivery, slot, now, settings, composer, matrix, actor)
+    return await _other_day(conn, day, delivery, slot, local_day, now, actor)
 
 
 async def _same_day(
@@ -145,6 +149,7 @@ async def _same_day(
     settings: Settings,
     composer: Composer,
     matrix: MatrixProvider,
+    actor: str,
 ) -> Promise | None:
     started = perf_counter()
     window: Window = (slot.start, slot.end)
@@ -165,12 +170,18 @@ async def _same_day(
         trigger="reschedule",
         started=started,
     )
-    await _log(conn, delivery, slot, now)
+    await _log(conn, delivery, slot, now, actor)
     return revision.promises.get(delivery.id)
 
 
 async def _other_day(
-    conn: AsyncConnection, day: Day | None, delivery: Delivery, slot: Slot, new_date: date, now: datetime
+    conn: AsyncConnection,
+    day: Day | None,
+    delivery: Delivery,
+    slot: Slot,
+    new_date: date,
+    now: datetime,
+    actor: str,
 ) -> Promise:
     if day is not None:
         await plans.remove_stops(conn, day.plan.id, [delivery.id])
@@ -186,16 +197,16 @@ async def _other_day(
         delivery.id, (previous.version if previous else 0) + 1, slot.start, slot.end, "rescheduled"
     )
     await promises.record(conn, [promise], now)
-    await _log(conn, delivery, slot, now)
+    await _log(conn, delivery, slot, now, actor)
     return promise
 
 
-async def _log(conn: AsyncConnection, delivery: Delivery, slot: Slot, now: datetime) -> None:
+async def _log(conn: AsyncConnection, delivery: Delivery, slot: Slot, now: datetime, actor: str) -> None:
     await events.append(
         conn,
         now,
         "delivery.rescheduled",
-        actor="recipient",
+        actor=actor,
         delivery_id=delivery.id,
         data={
             "from": [delivery.window_start.isoformat(), delivery.window_end.isoformat()],

@@ -6,10 +6,10 @@ Add a page by adding its router to PAGES (tests/console/test_security.py walks t
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from bot.web.console import auth, board, days, deliveries, metrics, search
+from bot.web.console import acting, auth, board, days, deliveries, metrics, search
 from bot.web.console.templates import make_environment, render
 
-PAGES = (board.router, search.router, deliveries.router, metrics.router)
+PAGES = (board.router, search.router, deliveries.router, metrics.router, acting.router)
 
 
 def install(app: FastAPI) -> None:

@@ -1,16 +1,19 @@
 """The console's Jinja environment (HTML, always autoescaped) and the one way pages are rendered."""
 
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+FLASH_COOKIE = "doorstep_flash"  # what the last action did, shown once on the next page
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "console"
 # No scripts at all: the board refreshes with <meta http-equiv="refresh">, charts are inline SVG,
 # styles are inline.
@@ -64,7 +67,19 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     env.globals["csrf_field"] = csrf_field
     env.filters.update(hm=hm, when=when)
     env.globals["window"] = window
+    env.globals["new_nonce"] = new_nonce
     return env
+
+
+def new_nonce() -> str:
+    """A fresh id for one filled-in form, so submitting it twice acts once: `{{ new_nonce() }}`."""
+    return secrets.token_urlsafe(16)
+
+
+def flash(response: Response, text: str) -> Response:
+    """Show `text` on the next console page rendered (see `render`)."""
+    response.set_cookie(FLASH_COOKIE, quote(text[:300]), path="/console", httponly=True, samesite="lax")
+    return response
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -72,5 +87,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     env: Environment = request.app.state.console_templates
     context.setdefault("staff", getattr(request.state, "staff", None))
     context.setdefault("csrf_token", getattr(request.state, "console_csrf", ""))
+    shown = request.cookies.get(FLASH_COOKIE)
+    context.setdefault("flash", unquote(shown) if shown else None)
     html = env.get_template(template).render(request_path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    if shown is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/console")
+    return response
