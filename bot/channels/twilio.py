@@ -33,6 +33,19 @@ from bot.config import TwilioSettings
 MAX_VALIDITY_S = 36000  # Twilio's ValidityPeriod range is 1..36000 seconds
 LOOKUP_PAGE = 1000  # the largest page Twilio serves
 OPTED_OUT, INVALID = {21610}, {21211, 21614}
+# In a delivery report: 30005 unknown handset (no such number), 30006 a landline or unreachable carrier.
+# 30003 (handset off) and 30007 (carrier filtering) say nothing lasting about the number.
+UNDELIVERABLE = {30005, 30006}
+
+
+def address_state(error_code: str | None) -> str | None:
+    """What a delivery report's error says about the number itself: opted_out, invalid, or nothing."""
+    code = int(error_code) if error_code and error_code.isdigit() else None
+    if code in OPTED_OUT:
+        return "opted_out"
+    return "invalid" if code in INVALID | UNDELIVERABLE else None
+
+
 TOO_MANY = 20429
 
 

@@ -42,8 +42,9 @@ async def report(
     error_code: str | None,
     raw: Mapping[str, Any],
     now: datetime,
-) -> bool:
-    """Apply a provider's report; False when no sent message has that id (it is kept for later)."""
+) -> int | None:
+    """Apply a provider's report to its message; its id, or None when no sent message has that provider
+    id yet (the report is kept for later)."""
     query = sa.select(messages.c.id, messages.c.provider_status).where(
         messages.c.channel == channel, messages.c.provider_ref == provider_ref
     )
@@ -55,9 +56,9 @@ async def report(
             if error:
                 values["error"] = error
             await conn.execute(messages.update().where(messages.c.id == row.id).values(**values))
-        return True
+        return int(row.id)
     await _keep(conn, channel, provider_ref, status, error_code, raw, now)
-    return False
+    return None
 
 
 async def _keep(

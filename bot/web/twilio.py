@@ -6,13 +6,17 @@ or missing signature gets 403 and nothing is stored. An inbound message is store
 (unique MessageSid) and answered off the request path by the server's Answerer
 (bot/usecases/inbound.py), through the outbox like every reply; Twilio
 retrying the same message changes nothing. A delivery report moves the message's provider status
-forward only (bot/store/receipts.py).
+forward only (bot/store/receipts.py); one that says the number itself is opted out or cannot take SMS
+(21610, 30005, 30006) marks it and sends the message on the recipient's next channel, as a refused send
+does.
 """
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from twilio.request_validator import RequestValidator
 
+from bot.channels import twilio as sms
 from bot.store import receipts
+from bot.usecases import fallback
 from bot.usecases.inbound import Answerer, Arrived, GroupCommit
 from bot.usecases.respond import respond
 from bot.web.deps import ServicesDep
@@ -61,6 +65,9 @@ async def delivery_report(request: Request, services: ServicesDep) -> Response:
     if not sid or not status:
         raise ApiError(400, "bad_request", "a status callback needs MessageSid and MessageStatus")
     async with services.store.tx(urgent=True) as conn:
-        error = params.get("ErrorCode") or None
-        await receipts.report(conn, "sms", sid, status.lower(), error, params, services.clock.now())
+        error, now = params.get("ErrorCode") or None, services.clock.now()
+        message_id = await receipts.report(conn, "sms", sid, status.lower(), error, params, now)
+        state = sms.address_state(error) if status.lower() in ("undelivered", "failed") else None
+        if message_id is not None and state is not None:  # the number itself: mark it, use the next channel
+            await fallback.reroute(conn, [(message_id, state)], now, composer=services.composer)
     return Response(status_code=204)

@@ -18,6 +18,7 @@ from bot.store.outbox import MessageStatus, Outcome
 from bot.store.tables import deliveries, inbox, messages, receipts
 from tests.conftest import API_KEY
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
+from tests.loop.test_fallback import link_telegram, states
 
 TOKEN = "twilio-auth-token-for-tests"
 PUBLIC = "https://doorstep.example.com"  # what Twilio calls; the app itself sees http://doorstep.test
@@ -139,3 +140,31 @@ async def test_delivery_reports_only_move_forward_and_early_ones_wait(
     assert (status, kept) == ("delivered", 0)
     unsigned = await twilio.post("/webhooks/twilio/status", data=late)
     assert unsigned.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("code", "state", "moved"),
+    [("30006", "invalid", True), ("21610", "opted_out", True), ("30003", "active", False)],
+)
+async def test_a_report_that_the_number_cannot_take_sms_moves_the_message_to_the_next_channel(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    code: str,
+    state: str,
+    moved: bool,
+) -> None:
+    services = planned_day
+    now = services.clock.now()
+    recipient_id, phone = await link_telegram(services, 1, now)
+    form = sms("SM" + "e" * 32, phone, "1")  # they confirm by SMS; the answer goes back by SMS
+    await twilio.post("/webhooks/twilio/sms", data=form, headers=signed(SMS_URL, form))
+    (reply,) = await outbox_rows(services, kind="confirmed", channel="sms")
+    async with services.store.tx() as conn:
+        sent = Outcome(reply["id"], MessageStatus.SENT, provider_ref="SM" + "f" * 32, sent_at=now)
+        await outbox.record(conn, [sent], now)
+    report = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "undelivered", "ErrorCode": code, "To": phone}
+    answer = await twilio.post("/webhooks/twilio/status", data=report, headers=signed(STATUS_URL, report))
+    assert answer.status_code == 204
+    assert (await states(services, recipient_id))["sms"] == state
+    again = await outbox_rows(services, kind="confirmed", channel="telegram")
+    assert len(again) == (1 if moved else 0)  # 30003 (handset off) says nothing lasting about the number
