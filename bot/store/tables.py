@@ -265,6 +265,10 @@ messages = sa.Table(
     *_stamps(),
     sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
     sa.Index("ix_messages_address_ref", "address", "provider_ref"),  # a button press finds its message
+    # the console's queue: has support answered this delivery, recipient or address since then?
+    sa.Index("ix_messages_kind_delivery", "kind", "delivery_id", "created_at"),
+    sa.Index("ix_messages_kind_recipient", "kind", "recipient_id", "created_at"),
+    sa.Index("ix_messages_kind_address", "kind", "address", "channel", "created_at"),
 )
 
 # Delivery reports (Twilio status callbacks) for a provider id the outbox does not hold (yet): the
@@ -301,6 +305,7 @@ inbox = sa.Table(
     sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
     sa.Index("ix_inbox_address_received", "address", "received_at"),  # per-sender rate limits
     sa.Index("ix_inbox_intent_received", "intent", "received_at"),  # replies the bot could not answer
+    sa.Index("ix_inbox_status_received", "status", "received_at"),  # ...and those never handled
 )
 
 # The promise ledger: every window a recipient was told, in order. The highest version is the promise.
