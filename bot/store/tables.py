@@ -213,11 +213,13 @@ events = sa.Table(
     _id(),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
-    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT")),
     sa.Column("driver_id", sa.ForeignKey("drivers.id", ondelete="RESTRICT")),
     sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="RESTRICT")),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
+    # a delivery's events; with kind and time, the board's "when was it reached" reads the index alone
+    sa.Index("ix_events_delivery_kind_at", "delivery_id", "kind", "at"),
 )
 
 # How each recipient can be reached, per channel: the address there and whether it still works.
@@ -327,7 +329,7 @@ escalations = sa.Table(
     "escalations",
     metadata,
     _id(),
-    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT")),
     sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="RESTRICT")),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
@@ -340,6 +342,7 @@ escalations = sa.Table(
     sa.Column("assigned_at", UtcDateTime),
     sa.Column("resolved_by", sa.Integer),
     sa.Index("ix_escalations_status_created", "status", "created_at"),  # the console's queue
+    sa.Index("ix_escalations_delivery_status", "delivery_id", "status"),  # a delivery's (open) ones
 )
 
 # Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
