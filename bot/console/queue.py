@@ -14,7 +14,7 @@ outbox): to the same delivery, or to the same channel and address. An item is `o
 has waited longer than the SLA with no staff reply since it began.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.notify.kinds import Kind
 from bot.store.tables import deliveries, escalations, inbox, messages
 
-Row = sa.Row[Any]
 UNANSWERED = "unanswered"
 NEEDS_PERSON = ("NotUnderstood", "Person", "NotReceived", "Unmatched")
 
@@ -47,114 +46,96 @@ class Item:
     assigned_to: int | None = None  # an escalation's: the staff user who took it
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    at: datetime
-    delivery_id: int | None
-    recipient_id: int | None
-    channel: str
-    address: str
-
-
 async def queue(conn: AsyncConnection, now: datetime, sla_minutes: int) -> list[Item]:
     """Open escalations and replies unanswered for longer than `sla_minutes`, oldest first."""
     cutoff = now - timedelta(minutes=sla_minutes)
-    opened = await _open(conn)
-    waiting = await _waiting(conn, cutoff)
-    raised = await _raised_for(conn, [row.delivery_id for row in waiting])
-    replies = await _staff_replies(conn, [*opened, *waiting])
-    items = [_escalation(row, cutoff, replies) for row in opened]
-    by_delivery: dict[int | None, list[datetime]] = {}
-    for delivery_id, at in raised:
-        by_delivery.setdefault(delivery_id, []).append(at)
-    items += [_unanswered(row) for row in waiting if not _dealt_with(row, replies, by_delivery)]
+    items = [_escalation(row, cutoff) for row in await conn.execute(_OPEN)]
+    items += [_unanswered(row) for row in await conn.execute(_WAITING.where(inbox.c.received_at <= cutoff))]
     return sorted(items, key=lambda item: (item.since, item.escalation_id or 0, item.inbox_id or 0))
 
 
+def _staff_reply_since(since: sa.ColumnElement[datetime], *to: sa.ColumnElement[bool]) -> sa.Exists:
+    """A staff reply at or after `since` to any of `to` (the delivery, the recipient, the address)."""
+    return sa.exists().where(
+        messages.c.kind == Kind.STAFF_REPLY.value, messages.c.created_at >= since, sa.or_(*to)
+    )
+
+
 _WHO = (deliveries.c.order_id, deliveries.c.name, deliveries.c.timezone)
-
-
-async def _open(conn: AsyncConnection) -> Sequence[Row]:
-    query = (
-        sa.select(escalations, *_WHO)
-        .outerjoin(deliveries, deliveries.c.id == escalations.c.delivery_id)
-        .where(escalations.c.status == "open")
+_OPEN = (
+    sa.select(
+        escalations.c.kind,
+        escalations.c.created_at,
+        escalations.c.detail,
+        escalations.c.id,
+        escalations.c.delivery_id,
+        *_WHO,
+        _staff_reply_since(
+            escalations.c.created_at,
+            messages.c.delivery_id == escalations.c.delivery_id,
+            messages.c.recipient_id == escalations.c.recipient_id,
+        ).label("answered"),
+        escalations.c.assigned_to,
     )
-    return (await conn.execute(query)).all()
-
-
-async def _waiting(conn: AsyncConnection, cutoff: datetime) -> Sequence[Row]:
-    """Inbound messages older than the cutoff that needed a person (or were never handled)."""
-    query = (
-        sa.select(inbox.c.id, inbox.c.channel, inbox.c.address, inbox.c.body, inbox.c.delivery_id)
-        .add_columns(inbox.c.received_at, inbox.c.processed_at, deliveries.c.recipient_id, *_WHO)
-        .outerjoin(deliveries, deliveries.c.id == inbox.c.delivery_id)
-        .where(sa.or_(inbox.c.intent.in_(NEEDS_PERSON), inbox.c.status == "received"))
-        .where(inbox.c.received_at <= cutoff)
+    .outerjoin(deliveries, deliveries.c.id == escalations.c.delivery_id)
+    .where(escalations.c.status == "open")
+)
+# An escalation about the same delivery (or about none, for a message about none) raised while the
+# message was being handled: an open one lists it already, a resolved one means someone dealt with it.
+_RAISED_WHILE_HANDLED = sa.exists().where(
+    sa.or_(
+        escalations.c.delivery_id == inbox.c.delivery_id,
+        sa.and_(escalations.c.delivery_id.is_(None), inbox.c.delivery_id.is_(None)),
+    ),
+    escalations.c.created_at.between(inbox.c.received_at, inbox.c.processed_at),
+)
+# Inbound messages that needed a person (or were never handled) with nobody on it: see the docstring.
+_WAITING = (
+    sa.select(
+        inbox.c.received_at,
+        inbox.c.body,
+        inbox.c.id,
+        inbox.c.delivery_id,
+        *_WHO,
+        inbox.c.channel,
+        inbox.c.address,
     )
-    return (await conn.execute(query)).all()
-
-
-async def _raised_for(
-    conn: AsyncConnection, delivery_ids: Sequence[int | None]
-) -> list[tuple[int | None, datetime]]:
-    """(delivery id, raised at) of every escalation, open or not, about these deliveries or none."""
-    known = [d for d in delivery_ids if d is not None]
-    query = sa.select(escalations.c.delivery_id, escalations.c.created_at).where(
-        sa.or_(escalations.c.delivery_id.in_(known), escalations.c.delivery_id.is_(None))
-    )
-    return [(row.delivery_id, row.created_at) for row in await conn.execute(query)] if delivery_ids else []
-
-
-async def _staff_replies(conn: AsyncConnection, rows: Sequence[Row]) -> list[_Reply]:
-    if not rows:
-        return []
-    since = min(r.created_at if "created_at" in r._fields else r.received_at for r in rows)
-    query = sa.select(
-        messages.c.created_at, messages.c.delivery_id, messages.c.recipient_id, messages.c.channel,
-        messages.c.address,
-    ).where(messages.c.kind == Kind.STAFF_REPLY.value, messages.c.created_at >= since)  # fmt: skip
-    return [_Reply(*row) for row in await conn.execute(query)]
-
-
-def _answered(
-    replies: Sequence[_Reply],
-    since: datetime,
-    delivery_id: int | None,
-    recipient_id: int | None = None,
-    address: tuple[str, str] | None = None,
-) -> bool:
-    """A staff reply at or after `since` to the delivery, the recipient, or the (channel, address)."""
-    return any(
-        reply.at >= since
-        and (
-            (delivery_id is not None and reply.delivery_id == delivery_id)
-            or (recipient_id is not None and reply.recipient_id == recipient_id)
-            or (reply.channel, reply.address) == address
+    .outerjoin(deliveries, deliveries.c.id == inbox.c.delivery_id)
+    .where(sa.or_(inbox.c.intent.in_(NEEDS_PERSON), inbox.c.status == "received"))
+    .where(
+        ~_staff_reply_since(
+            inbox.c.received_at,
+            messages.c.delivery_id == inbox.c.delivery_id,
+            sa.and_(messages.c.channel == inbox.c.channel, messages.c.address == inbox.c.address),
         )
-        for reply in replies
     )
+    .where(~_RAISED_WHILE_HANDLED)
+)
 
 
-def _escalation(row: Row, cutoff: datetime, replies: Sequence[_Reply]) -> Item:
-    answered = _answered(replies, row.created_at, row.delivery_id, row.recipient_id)
+# Rows are read by position, in Item's field order: by name costs about 0.5 µs a column.
+def _escalation(row: Sequence[Any], cutoff: datetime) -> Item:
+    kind, created_at, detail, escalation_id, delivery_id, order_id, name, timezone, answered, taken_by = row
+    overdue = created_at <= cutoff and not answered
     return Item(
-        row.kind, row.created_at, row.created_at <= cutoff and not answered, row.detail, row.id, None,
-        row.delivery_id, row.order_id, row.name, row.timezone, assigned_to=row.assigned_to,
+        kind, created_at, overdue, detail, escalation_id, None, delivery_id, order_id, name, timezone,
+        assigned_to=taken_by,
     )  # fmt: skip
 
 
-def _dealt_with(row: Row, replies: Sequence[_Reply], raised: Mapping[int | None, Sequence[datetime]]) -> bool:
-    if _answered(replies, row.received_at, row.delivery_id, address=(row.channel, row.address)):
-        return True
-    handled = row.processed_at
-    return handled is not None and any(
-        row.received_at <= at <= handled for at in raised.get(row.delivery_id, ())
-    )
-
-
-def _unanswered(row: Row) -> Item:
+def _unanswered(row: Sequence[Any]) -> Item:
+    received_at, body, inbox_id, delivery_id, order_id, name, timezone, channel, address = row
     return Item(
-        UNANSWERED, row.received_at, True, row.body, None, row.id, row.delivery_id, row.order_id,
-        row.name, row.timezone, row.channel, row.address,
-    )  # fmt: skip
+        UNANSWERED,
+        received_at,
+        True,
+        body,
+        None,
+        inbox_id,
+        delivery_id,
+        order_id,
+        name,
+        timezone,
+        channel,
+        address,
+    )

@@ -213,11 +213,13 @@ events = sa.Table(
     _id(),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
-    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT")),
     sa.Column("driver_id", sa.ForeignKey("drivers.id", ondelete="RESTRICT")),
     sa.Column("plan_id", sa.ForeignKey("plans.id", ondelete="RESTRICT")),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
+    # a delivery's events; with kind and time, the board's "when was it reached" reads the index alone
+    sa.Index("ix_events_delivery_kind_at", "delivery_id", "kind", "at"),
 )
 
 # How each recipient can be reached, per channel: the address there and whether it still works.
@@ -265,6 +267,10 @@ messages = sa.Table(
     *_stamps(),
     sa.Index("ix_messages_status_next", "status", "next_attempt_at"),
     sa.Index("ix_messages_address_ref", "address", "provider_ref"),  # a button press finds its message
+    # the console's queue: has support answered this delivery, recipient or address since then?
+    sa.Index("ix_messages_kind_delivery", "kind", "delivery_id", "created_at"),
+    sa.Index("ix_messages_kind_recipient", "kind", "recipient_id", "created_at"),
+    sa.Index("ix_messages_kind_address", "kind", "address", "channel", "created_at"),
 )
 
 # Delivery reports (Twilio status callbacks) for a provider id the outbox does not hold (yet): the
@@ -301,6 +307,7 @@ inbox = sa.Table(
     sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
     sa.Index("ix_inbox_address_received", "address", "received_at"),  # per-sender rate limits
     sa.Index("ix_inbox_intent_received", "intent", "received_at"),  # replies the bot could not answer
+    sa.Index("ix_inbox_status_received", "status", "received_at"),  # ...and those never handled
 )
 
 # The promise ledger: every window a recipient was told, in order. The highest version is the promise.
@@ -322,7 +329,7 @@ escalations = sa.Table(
     "escalations",
     metadata,
     _id(),
-    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT")),
     sa.Column("recipient_id", sa.ForeignKey("recipients.id", ondelete="RESTRICT")),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
@@ -335,6 +342,7 @@ escalations = sa.Table(
     sa.Column("assigned_at", UtcDateTime),
     sa.Column("resolved_by", sa.Integer),
     sa.Index("ix_escalations_status_created", "status", "created_at"),  # the console's queue
+    sa.Index("ix_escalations_delivery_status", "delivery_id", "status"),  # a delivery's (open) ones
 )
 
 # Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
