@@ -7,7 +7,9 @@ inserted through the same tables: deliveries on routes of the active plan, their
 (one in ten re-promised), and `--messages` rows split as a day splits them: 60% outbound, 12%
 inbound, 25% events (planned, out for delivery, delivered or failed), 3% escalations. The clock
 stands at 14:00 local with a little over half the stops done. Each query runs `--runs` times in its
-own read snapshot, as a page would. Last line: `console p50_ms=X p95_ms=Y` over every timed call.
+own read snapshot, as a page would. Then the same reads as staff meet them: the pages, through the
+real web app (sign-in, session and CSRF checks, the privacy view, Jinja rendering of the HTML) over
+in-process ASGI, `--runs` times each. Last line: `console p50_ms=X p95_ms=Y` over every timed page.
 """
 
 import argparse
@@ -23,15 +25,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.app import settle_heap
+from bot.app import build_app, settle_heap
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.console.board import BoardFilter, board
 from bot.console.queue import queue
 from bot.console.search import search
 from bot.console.timeline import timeline
 from bot.store import tables as t
 from bot.store.db import Store, open_store
+from bot.usecases import staff
 
 ZONE = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 11, 23)
@@ -321,6 +327,54 @@ def queries(ds: list[dict[str, Any]], rng: random.Random) -> dict[str, Query]:
     }
 
 
+PASSWORD = "correct horse battery staple"
+
+
+def pages(ds: list[dict[str, Any]], rng: random.Random) -> dict[str, Callable[[], str]]:
+    def pick() -> dict[str, Any]:
+        return rng.choice(ds)
+
+    return {
+        "page_board": lambda: f"/console/?date={DAY}",
+        "page_board_filtered": lambda: f"/console/?date={DAY}&problems=1&text=stra%C3%9Fe+1",
+        "page_delivery": lambda: f"/console/deliveries/{pick()['id']}",
+        "page_search": lambda: f"/console/search?q={pick()['name'].split()[-1].lower()}",
+        "page_queue": lambda: "/console/queue",
+    }
+
+
+async def time_pages(folder: Path, ds: list[dict[str, Any]], runs: int, seed: int) -> list[float]:
+    """Every page `runs` times through the real app, signed in as an agent; prints p50/p95 per page."""
+    settings = Settings(
+        store={"url": f"sqlite+aiosqlite:///{folder / 'console.db'}"},
+        sandbox={"path": folder / "sandbox.db"},
+        _env_file=None,
+    )
+    app = await build_app(settings, ManualClock(NOW))
+    try:
+        await staff.add_user(app.services, "bench", PASSWORD, "agent", actor="bench")
+        transport = httpx.ASGITransport(app=app.web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
+            form = (await client.get("/console/login")).text
+            csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            login = {"username": "bench", "password": PASSWORD, "csrf_token": csrf}
+            assert (await client.post("/console/login", data=login)).status_code == 303
+            settle_heap()
+            every: list[float] = []
+            for name, url in pages(ds, random.Random(seed)).items():
+                spent = []
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    answer = await client.get(url())
+                    spent.append((time.perf_counter() - started) * 1000)
+                    assert answer.status_code == 200, (url, answer.status_code)
+                every += spent
+                print(f"{name:20} p50_ms={statistics.median(spent):7.1f} p95_ms={pct(spent, 95):7.1f}")
+            return every
+    finally:
+        await app.services.close()
+
+
 def pct(values: list[float], p: int) -> float:
     ordered = sorted(values)
     return ordered[max(round(p / 100 * len(ordered) + 0.4999), 1) - 1]
@@ -336,14 +390,12 @@ async def run(args: argparse.Namespace, folder: Path) -> list[float]:
             f"filled {args.deliveries} deliveries, {args.routes} routes, {args.messages} rows ({took:.1f} s)"
         )
         settle_heap()  # as `doorstep serve` does once started
-        every: list[float] = []
         for name, query in queries(ds, random.Random(args.seed)).items():
             spent = await timed(store, query, args.runs)
-            every += spent
-            print(f"{name:15} p50_ms={statistics.median(spent):7.1f} p95_ms={pct(spent, 95):7.1f}")
-        return every
+            print(f"{name:20} p50_ms={statistics.median(spent):7.1f} p95_ms={pct(spent, 95):7.1f}")
     finally:
         await store.close()
+    return await time_pages(folder, ds, args.runs, args.seed)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,14 +2,18 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
-from bot.app import App
+from bench import console as console_bench
+from bot.app import App, build_app
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.console.board import BoardFilter, board
 from bot.console.timeline import timeline
 from bot.store import audit
+from bot.store.db import open_store
 from bot.store.staff import StaffUser
 from bot.usecases.inbound import sandbox_reply
 from bot.web.console.privacy import HIDDEN_CODE, mask_phone
@@ -175,3 +179,33 @@ async def test_the_metrics_page_draws_accessible_charts(
 def test_phones_are_masked_to_their_start_and_last_two_digits() -> None:
     assert mask_phone("+491512345678") == "+49 151 ••• ••78"
     assert mask_phone("12345") == "•••••"
+
+
+async def test_a_big_day_opens_on_what_needs_someone_with_every_stop_a_click_away(tmp_path: Path) -> None:
+    """Over 300 stops unfiltered: a route shows its next stop and the first stops needing someone."""
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'big.db'}")
+    try:
+        await console_bench.fill(store, deliveries=400, routes=4, messages=2000, seed=3)
+    finally:
+        await store.close()
+    settings = Settings(
+        store={"url": f"sqlite+aiosqlite:///{tmp_path / 'big.db'}"},
+        sandbox={"path": tmp_path / "s.db"},
+        _env_file=None,
+    )
+    app = await build_app(settings, ManualClock(console_bench.NOW))
+    try:
+        await add_staff(app, "alice")
+        transport = httpx.ASGITransport(app=app.web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://doorstep.test") as client:
+            await sign_in(client, "alice")
+            page = await client.get(f"/console/?date={console_bench.DAY}")
+            assert 'id="compact"' in page.text
+            assert 0 < page.text.count('class="stop"') <= 4 * 6
+            route = re.search(r'driver=(\d+)">All (\d+) stops', page.text)
+            assert route is not None
+            every = await client.get(f"/console/?date={console_bench.DAY}&driver={route[1]}")
+            assert 'id="compact"' not in every.text
+            assert every.text.count('class="stop"') == int(route[2])
+    finally:
+        await app.services.close()

@@ -181,21 +181,30 @@ async def instructions(
     return _back(said, next, delivery_page(delivery_id))
 
 
+QUEUE_PAGE = 50  # items a page, oldest first
+
+
 @router.get("/queue")
-async def queue(request: Request, services: ServicesDep, user: StaffDep) -> Response:
-    return await _queue_page(request, services)
+async def queue(request: Request, services: ServicesDep, user: StaffDep, page: int = 1) -> Response:
+    return await _queue_page(request, services, page=page)
 
 
 async def _queue_page(
-    request: Request, services: ServicesDep, error: str | None = None, status: int = 200
+    request: Request, services: ServicesDep, error: str | None = None, status: int = 200, page: int = 1
 ) -> Response:
     now = services.clock.now()
     sla = services.settings.console.answer_sla_minutes
     async with services.store.read() as conn:
         items = await queue_view.queue(conn, now, sla)
         names = {u.id: u.username for u in await staff_store.list_users(conn)}
-    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0)) for item in items]
-    return render(request, "queue.html", status, rows=rows, sla=sla, error=error)
+    pages = max(1, -(-len(items) // QUEUE_PAGE))
+    page = min(max(page, 1), pages)
+    shown = items[(page - 1) * QUEUE_PAGE : page * QUEUE_PAGE]
+    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0)) for item in shown]
+    return render(
+        request, "queue.html", status, rows=rows, sla=sla, error=error, page=page, pages=pages,
+        total=len(items), first=(page - 1) * QUEUE_PAGE + 1, overdue=sum(i.overdue for i in items),
+    )  # fmt: skip
 
 
 def _age(waited: timedelta) -> str:
