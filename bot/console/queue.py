@@ -45,6 +45,7 @@ class Item:
     channel: str | None = None  # an unanswered reply's
     address: str | None = None
     assigned_to: int | None = None  # an escalation's: the staff user who took it
+    access_code: str | None = None  # the delivery's: pages blot it out of `detail` (privacy.View)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ async def queue(conn: AsyncConnection, now: datetime, sla_minutes: int) -> list[
     return sorted(items, key=lambda item: (item.since, item.escalation_id or 0, item.inbox_id or 0))
 
 
-_WHO = (deliveries.c.order_id, deliveries.c.name, deliveries.c.timezone)
+_WHO = (deliveries.c.order_id, deliveries.c.name, deliveries.c.timezone, deliveries.c.access_code)
 
 
 async def _open(conn: AsyncConnection) -> Sequence[Row]:
@@ -141,6 +142,7 @@ def _escalation(row: Row, cutoff: datetime, replies: Sequence[_Reply]) -> Item:
     return Item(
         row.kind, row.created_at, row.created_at <= cutoff and not answered, row.detail, row.id, None,
         row.delivery_id, row.order_id, row.name, row.timezone, assigned_to=row.assigned_to,
+        access_code=row.access_code,
     )  # fmt: skip
 
 
@@ -156,5 +158,5 @@ def _dealt_with(row: Row, replies: Sequence[_Reply], raised: Mapping[int | None,
 def _unanswered(row: Row) -> Item:
     return Item(
         UNANSWERED, row.received_at, True, row.body, None, row.id, row.delivery_id, row.order_id,
-        row.name, row.timezone, row.channel, row.address,
+        row.name, row.timezone, row.channel, row.address, access_code=row.access_code,
     )  # fmt: skip

@@ -22,6 +22,7 @@ from bot.usecases import support
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 from bot.usecases.rescheduling import Slot
 from bot.web.console.auth import StaffDep, safe_next
+from bot.web.console.privacy import View
 from bot.web.console.templates import flash, render
 from bot.web.deps import ServicesDep
 
@@ -194,8 +195,13 @@ async def _queue_page(
     async with services.store.read() as conn:
         items = await queue_view.queue(conn, now, sla)
         names = {u.id: u.username for u in await staff_store.list_users(conn)}
-    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0)) for item in items]
+    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0), _detail(item)) for item in items]
     return render(request, "queue.html", status, rows=rows, sla=sla, error=error)
+
+
+def _detail(item: queue_view.Item) -> str:
+    """What the item says, the delivery's access code blotted out (a reply not understood may quote it)."""
+    return View(code=item.access_code).text(item.detail)
 
 
 def _age(waited: timedelta) -> str:
