@@ -40,6 +40,13 @@ def chromium_unavailable() -> str | None:
     return f"{CHROMIUM} not found: `apt-get install chromium` (./dev test does it when run as root)"
 
 
+async def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill in and send the sign-in form the page shows."""
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("#sign-in button[type=submit]")
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if reason := chromium_unavailable():

@@ -7,8 +7,7 @@ from playwright.async_api import Page, expect
 from bot.app import App
 from bot.console.timeline import timeline
 from bot.web.console.privacy import HIDDEN_CODE, mask_phone
-from tests.browser.conftest import Shot
-from tests.browser.test_signin import sign_in
+from tests.browser.conftest import Shot, sign_in
 from tests.console.conftest import PASSWORD, Chatty, add_staff
 
 

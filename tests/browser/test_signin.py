@@ -4,16 +4,10 @@ from playwright.async_api import Page, expect
 
 from bot.app import App
 from bot.store.staff import StaffUser
-from tests.browser.conftest import Shot
+from tests.browser.conftest import Shot, sign_in
 from tests.console.conftest import PASSWORD, add_staff
 
 WRONG = "not-the-password"
-
-
-async def sign_in(page: Page, username: str, password: str) -> None:
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.click("#sign-in button[type=submit]")
 
 
 async def test_the_right_password_lands_on_the_console_and_shows_who_is_signed_in(

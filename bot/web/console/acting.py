@@ -22,6 +22,7 @@ from bot.usecases import support
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 from bot.usecases.rescheduling import Slot
 from bot.web.console.auth import StaffDep, safe_next
+from bot.web.console.privacy import View
 from bot.web.console.templates import flash, render
 from bot.web.deps import ServicesDep
 
@@ -200,11 +201,16 @@ async def _queue_page(
     pages = max(1, -(-len(items) // QUEUE_PAGE))
     page = min(max(page, 1), pages)
     shown = items[(page - 1) * QUEUE_PAGE : page * QUEUE_PAGE]
-    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0)) for item in shown]
+    rows = [(item, _age(now - item.since), names.get(item.assigned_to or 0), _detail(item)) for item in shown]
     return render(
         request, "queue.html", status, rows=rows, sla=sla, error=error, page=page, pages=pages,
         total=len(items), first=(page - 1) * QUEUE_PAGE + 1, overdue=sum(i.overdue for i in items),
     )  # fmt: skip
+
+
+def _detail(item: queue_view.Item) -> str:
+    """What the item says, the delivery's access code blotted out (a reply not understood may quote it)."""
+    return View(code=item.access_code).text(item.detail)
 
 
 def _age(waited: timedelta) -> str:
