@@ -32,9 +32,6 @@ _CHANGE = re.compile(
 )
 _STATUS = re.compile(r"^(status|where|where is it|wo|wo ist mein paket)\??$", re.I)
 _PERSON = re.compile(r"^(person|human|agent|call me|mensch|mitarbeiter|rückruf)[.!]*$", re.I)
-_NOT_RECEIVED = re.compile(
-    r"(not received|never (arrived|came|got)|didn'?t get|nicht (erhalten|angekommen))", re.I
-)
 _SAFE = re.compile(r"^(safe|ablage)\s*[:\-]?\s*(?P<text>.+)$", re.I | re.S)
 _CODE = re.compile(r"^(code|tor|gate|türcode)\s*[:\-]?\s*(?P<code>[0-9A-Za-z#*]{2,12})$", re.I)
 
@@ -162,8 +159,6 @@ def _keywords(body: str) -> Intent | None:
     for pattern, intent in simple:
         if pattern.match(body):
             return intent
-    if _NOT_RECEIVED.search(body):
-        return intents.NotReceived()
     if code := _CODE.match(body):
         return intents.AccessCode(code["code"])
     if safe := _SAFE.match(body):
