@@ -168,3 +168,15 @@ async def test_a_report_that_the_number_cannot_take_sms_moves_the_message_to_the
     assert (await states(services, recipient_id))["sms"] == state
     again = await outbox_rows(services, kind="confirmed", channel="telegram")
     assert len(again) == (1 if moved else 0)  # 30003 (handset off) says nothing lasting about the number
+
+
+async def test_a_signed_form_that_is_not_an_sms_is_refused_and_nothing_is_stored(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+) -> None:
+    form = {"From": "+4915100000001", "Body": "1"}  # no MessageSid: not a message Twilio would send
+    answer = await twilio.post("/webhooks/twilio/sms", data=form, headers=signed(SMS_URL, form))
+    assert answer.status_code == 400
+    assert "MessageSid" in answer.text
+    async with planned_day.store.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(inbox))).scalar() == 0
