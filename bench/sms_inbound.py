@@ -35,8 +35,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,12 @@ async def prepare(db: Path, deliveries: int) -> list[str]:
     """Tomorrow's day in Berlin, imported and planned; the recipients' phone numbers."""
     day = datetime.now(BERLIN).date() + timedelta(days=1)
     data = sample_day(day, deliveries, max(1, deliveries // 40), seed=5)
+    await import_and_plan(db, data, day, actor="bench")
+    return sorted({row["phone"] for row in data["deliveries"]})
+
+
+async def import_and_plan(db: Path, data: dict[str, Any], day: date, *, actor: str) -> None:
+    """A day file (sim.sample's shape) into a fresh database at `db`, planned the nightly way."""
     settings = Settings(
         store={"url": f"sqlite+aiosqlite:///{db}"},
         eta={"exploration": 1},
@@ -72,10 +79,9 @@ async def prepare(db: Path, deliveries: int) -> list[str]:
     rows = list(enumerate(data["deliveries"], 1))
     try:
         await import_deliveries(services.store, services.clock, settings.day, rows, fleet_in=fleet_in)
-        await plan_date(services.store, services.clock, settings.eta, services.matrix, day, actor="bench")
+        await plan_date(services.store, services.clock, settings.eta, services.matrix, day, actor=actor)
     finally:
         await services.close()
-    return sorted({row["phone"] for row in data["deliveries"]})
 
 
 def free_port() -> int:

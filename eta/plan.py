@@ -9,6 +9,7 @@ from eta import diagnose, problem
 from eta.geo import LatLon
 from eta.matrix import Matrix, MatrixProvider
 from eta.model import JobSpec, Plan, Unserved, VehicleSpec
+from eta.windows import floor_to
 
 
 async def plan_day(
@@ -62,7 +63,7 @@ def _index(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> tuple[pr
 
 def _epoch(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> datetime:
     earliest = min([van.shift_start for van in vehicles] + [job.window_start for job in jobs])
-    return earliest - timedelta(hours=1)
+    return floor_to(earliest, problem.SECOND) - timedelta(hours=1)
 
 
 def _unserved(reasons: dict[int, str]) -> tuple[Unserved, ...]:

@@ -33,6 +33,10 @@ class RawSolution:
     cost: int
 
 
+# VROOM counts whole seconds: an instant goes in floored (an epoch) or ceiled (a van leaving now).
+SECOND = timedelta(seconds=1)
+
+
 class SkillCodes:
     """VROOM skills are integers; ours are names."""
 
@@ -48,7 +52,7 @@ class RejectedInputError(ValueError):
 
 
 def build(problem: Indexed, matrix: Matrix, epoch: datetime) -> vroom.Input:
-    """A VROOM Input on `matrix`, with every time expressed as seconds after `epoch`."""
+    """A VROOM Input on `matrix`, every time in seconds after `epoch` (on a whole second: exact)."""
     return build_seeded(problem, matrix, epoch, {})
 
 

@@ -30,7 +30,7 @@ from eta.model import (
     VehicleSpec,
     Window,
 )
-from eta.windows import promised_window
+from eta.windows import ceil_to, floor_to, promised_window
 
 EXPLORATION = 1
 CANDIDATES = 3
@@ -197,7 +197,7 @@ def _lock(van_id: int) -> str:
 
 
 def _available(van: VehicleSpec, now: datetime) -> VehicleSpec:
-    leave = max(now, van.shift_start)
+    leave = ceil_to(max(now, van.shift_start), problem.SECOND)
     skills = van.skills | {_lock(van.id)}
     return replace(van, shift_start=leave, shift_end=max(leave, van.shift_end), skills=skills)
 
@@ -215,7 +215,7 @@ class _Planner:
         threads: int,
     ) -> None:
         self.work, self.rows, self.matrix, self.threads = work, rows, matrix, threads
-        self.epoch = now - timedelta(days=1)
+        self.epoch = floor_to(now, problem.SECOND) - timedelta(days=1)
         self.given = {job.id: job for job in state.jobs}
         self.promised = state.promised
         self.vans = {van.vehicle.id: _available(van.vehicle, now) for van in state.vans}
