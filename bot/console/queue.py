@@ -2,7 +2,8 @@
 
 Two kinds of item:
 - every open escalation (not understood, asked for a person, not received, low rating, late,
-  failed delivery, unreachable: `bot.store.escalations.Reason`);
+  failed delivery, unreachable, a stop note the driver has not confirmed:
+  `bot.store.escalations.Reason`);
 - a reply unanswered longer than the SLA that no open escalation already stands for: an inbound
   message the bot could not answer itself (read as NotUnderstood, Person or NotReceived, or
   parked as Unmatched: from nobody we know or about nothing open) or never handled at all

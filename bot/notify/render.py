@@ -15,11 +15,12 @@ List fields are lists of small mappings. The renderer checks top-level names onl
 `choices` (which-delivery): `Choice`
     n: int, sender (shop or brand), order_id, day
 `stops` (driver-route): `RouteStop`
-    seq: int, window, name, address,
-    instructions ("" if none), access_code ("" if none; shown only here, on the stop card)
+    seq: int, window, name, address, notes (the shipper's, from the import; "" if none),
+    instructions (the recipient's; "" if none), access_code ("" if none; shown only to drivers)
 `stops` (driver-notes): `ChangedStop`, only the stops that changed
-    delivery_id: int, seq: int, name, address, window, instructions ("" if removed),
-    changed: some of "added", "order", "window", "instructions", "access_code", "removed"
+    delivery_id: int, seq: int, name, address, window, notes, instructions ("" if removed),
+    access_code, changed: some of "added", "order", "window", "instructions", "access_code",
+    "removed", "again" (sent once more: the driver has not pressed "Got it"; shows the stop as it is)
 `stop` (driver-stop): one `RouteStop`, the driver's next stop; `total` (int) is the route's stop count
 
 Other values: `minutes`, `stops_away`, `rating` (1-5) are ints; `standing` is a bool (the
@@ -61,11 +62,12 @@ class RouteStop(TypedDict):
     window: str
     name: str
     address: str
+    notes: str
     instructions: str
     access_code: str
 
 
-type StopChange = Literal["added", "order", "window", "instructions", "access_code", "removed"]
+type StopChange = Literal["added", "order", "window", "instructions", "access_code", "removed", "again"]
 
 
 class ChangedStop(TypedDict):
@@ -74,6 +76,7 @@ class ChangedStop(TypedDict):
     name: str
     address: str
     window: str
+    notes: str
     instructions: str
     access_code: str  # the driver's own chat is their stop card: the code is shown there, nowhere else
     changed: Sequence[StopChange]

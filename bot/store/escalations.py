@@ -18,6 +18,7 @@ class Reason(StrEnum):
     LATE = "late"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    NOTE_UNCONFIRMED = "note_unconfirmed"  # a changed stop the driver has not pressed "Got it" on
 
 
 async def open_one(

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.deliveries import Status
+from bot.domain.deliveries import Delivery, Status
 from bot.notify import buttons
-from bot.notify.compose import Composer, driver
+from bot.notify.compose import Composer, To, driver
 from bot.notify.kinds import Kind
 from bot.notify.render import RouteStop
 from bot.store import deliveries as delivery_store
@@ -36,13 +36,8 @@ def route_message(composer: Composer, day: Day, driver_id: int, *, key: str, now
     person = day.drivers[driver_id]
     to = driver(person, day.depots[person.depot_id].timezone)
     stops = [
-        RouteStop(
-            seq=s.sequence,
-            window=composer.window(to, s.promised_start, s.promised_end),
-            name=s.name,
-            address=s.address,
-            instructions=day.deliveries[s.delivery_id].safe_drop or "",
-            access_code=day.deliveries[s.delivery_id].access_code or "",
+        route_stop(
+            composer, to, day.deliveries[s.delivery_id], s.sequence, (s.promised_start, s.promised_end)
         )
         for s in day.remaining(day.routes[driver_id])
     ]
@@ -52,6 +47,21 @@ def route_message(composer: Composer, day: Day, driver_id: int, *, key: str, now
     order_id = f"R{day.plan.id}-{driver_id}"
     return composer.message(
         to, Kind.DRIVER_ROUTE, fields, key=key, order_id=order_id, due_at=now, keyboard=keyboard
+    )
+
+
+def route_stop(
+    composer: Composer, to: To, delivery: Delivery, seq: int, window: tuple[datetime, datetime]
+) -> RouteStop:
+    """A stop as the driver reads it: the shipper's notes, the recipient's instructions, the access code."""
+    return RouteStop(
+        seq=seq,
+        window=composer.window(to, *window),
+        name=delivery.name,
+        address=delivery.address,
+        notes=delivery.notes,
+        instructions=delivery.safe_drop or "",
+        access_code=delivery.access_code or "",
     )
 
 
@@ -96,13 +106,8 @@ async def queue_next_stop(
     if upcoming is None or person is None or depot is None or delivery is None:
         return False
     to = driver(person, depot.timezone)
-    stop = RouteStop(
-        seq=upcoming.sequence,
-        window=composer.window(to, upcoming.promised_start, upcoming.promised_end),
-        name=delivery.name,
-        address=delivery.address,
-        instructions=delivery.safe_drop or "",
-        access_code=delivery.access_code or "",
+    stop = route_stop(
+        composer, to, delivery, upcoming.sequence, (upcoming.promised_start, upcoming.promised_end)
     )
     revision = await driver_routes.revision(conn, plan_id)
     card = composer.message(

@@ -8,7 +8,7 @@ from bot.config import MessagesSettings
 from bot.notify.compose import Composer
 from bot.notify.kinds import KINDS, Audience, Channel, Kind
 from bot.notify.render import CHANNELS, Renderer, make_environment
-from tests.notify.samples import LONGEST, changed_stops, route_stops, sample_fields
+from tests.notify.samples import LONGEST, REALISTIC, changed_stops, route_stops, sample_fields
 from tests.notify.test_golden import GOLDEN, SMS_SEGMENTS
 
 HOSTILE = "<b>Eve</b> & {{7*7}}"
@@ -96,11 +96,68 @@ def test_staff_text_is_escaped_for_telegram(renderer: Renderer) -> None:
 
 def test_driver_stop_text_is_escaped_for_telegram(renderer: Renderer) -> None:
     stops = route_stops(LONGEST.day, Channel.TELEGRAM, "en")
-    stops[0] = stops[0] | {"name": HOSTILE, "instructions": SCRIPT, "access_code": "<1&2>"}
+    stops[0] = stops[0] | {"name": HOSTILE, "notes": HOSTILE, "instructions": SCRIPT, "access_code": "<1&2>"}
     fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE) | {"stops": stops}
     text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_ROUTE, fields).text
-    assert f"\n{HOSTILE_HTML}\n📝 &lt;script&gt;" in text
-    assert "🔑 <code>&lt;1&amp;2&gt;</code>" in text
+    assert f"\n{HOSTILE_HTML}\n📦 From shipper: {HOSTILE_HTML}\n📝 From recipient: &lt;script&gt;" in text
+    assert "🔑 Access code: <code>&lt;1&amp;2&gt;</code>" in text
+    assert "49" not in text
+
+
+@pytest.mark.parametrize("kind", [Kind.DRIVER_STOP, Kind.DRIVER_NOTES])
+def test_shipper_notes_are_escaped_on_the_card_and_in_notes(renderer: Renderer, kind: Kind) -> None:
+    fields = sample_fields(Channel.TELEGRAM, "en", kind)
+    if kind is Kind.DRIVER_STOP:
+        fields["stop"] = route_stops(LONGEST.day, Channel.TELEGRAM, "en")[1] | {"notes": SCRIPT}
+    else:
+        fields["stops"] = [changed_stops(LONGEST.day, Channel.TELEGRAM, "en")[0] | {"notes": SCRIPT}]
+    text = renderer.render(Channel.TELEGRAM, "en", kind, fields).text
+    assert "📦 From shipper: &lt;script&gt;alert(1)&lt;/script&gt; &amp; {{ 7*7 }}" in text
+    assert "<script>" not in text
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en",
+            "Jonas, 1 stop has changed:\n"
+            "\n"
+            "<b>2 · Torstraße 88, 10119 Berlin</b> (Christopher Lee)\n"
+            "🔁 Sent again: please read it and press Got it\n"
+            "🕒 Window: <b>14:00–15:00</b>\n"
+            "📝 From recipient: Please leave it at the back door\n"
+            "🔑 Access code: <code>B-2207</code>\n"
+            "📦 From shipper: Dog in the yard",
+        ),
+        (
+            "de",
+            "Jonas, 1 Stopp hat sich geändert:\n"
+            "\n"
+            "<b>2 · Torstraße 88, 10119 Berlin</b> (Christopher Lee)\n"
+            "🔁 Erneut gesendet: bitte lesen und „Verstanden“ drücken\n"
+            "🕒 Zeitfenster: <b>14:00–15:00</b>\n"
+            "📝 Vom Empfänger: Bitte an der Hintertür abstellen\n"
+            "🔑 Zugangscode: <code>B-2207</code>\n"
+            "📦 Vom Versender: Hund im Hof",
+        ),
+    ],
+)
+def test_a_note_sent_again_shows_the_whole_stop(renderer: Renderer, locale: str, expected: str) -> None:
+    again = changed_stops(REALISTIC.day, Channel.TELEGRAM, locale)[0] | {"changed": ["again"]}
+    fields = sample_fields(Channel.TELEGRAM, locale, Kind.DRIVER_NOTES) | {"stops": [again]}
+    assert renderer.render(Channel.TELEGRAM, locale, Kind.DRIVER_NOTES, fields).text == expected
+
+
+def test_removed_instructions_say_whose(renderer: Renderer) -> None:
+    gone = changed_stops(REALISTIC.day, Channel.TELEGRAM, "en")[0] | {
+        "instructions": "",
+        "notes": "",
+        "changed": ["instructions"],
+    }
+    fields = sample_fields(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES) | {"stops": [gone]}
+    text = renderer.render(Channel.TELEGRAM, "en", Kind.DRIVER_NOTES, fields).text
+    assert text.endswith("(Christopher Lee)\n📝 Recipient's instructions removed")
 
 
 def test_names_are_literal_in_sms(renderer: Renderer) -> None:

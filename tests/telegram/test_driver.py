@@ -16,17 +16,20 @@ from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.channels.telegram import TelegramTransport
 from bot.clock import ManualClock
-from bot.domain.deliveries import FailReason
+from bot.domain.deliveries import FailReason, StopEvent
 from bot.handlers import telegram as tg
 from bot.handlers import telegram_driver
 from bot.notify.buttons import Failed, GotIt, Stars, StartRoute, Stop, StopAct
 from bot.services import Services
 from bot.store import contacts, fleet
+from bot.store.plans import StopView
 from bot.store.tables import deliveries, drivers, escalations, events, inbox, plans
 from bot.usecases import progress
+from bot.usecases.day import load_day
 from bot.usecases.driver_link import ALPHABET
 from bot.usecases.inbound import sandbox_reply
 from scheduler.jobs import fill_outbox
+from tests.conftest import DAY
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
 from tests.telegram.recording import Fault, RecordingSession, load_update
 
@@ -494,7 +497,7 @@ async def test_a_changed_stop_reaches_the_driver_with_got_it_and_the_press_is_re
     await settle(services, clock)
     note = recording_session.sent(SendMessage)[-1]
     assert note.chat_id == CHAT
-    assert "📝 back door" in note.text
+    assert "📝 From recipient: back door" in note.text
     assert buttons_of(note) == [[GotIt().pack()]]
     (row,) = await outbox_rows(services, kind="driver-notes")
     assert row["payload"]["deliveries"] == [last]
@@ -621,3 +624,72 @@ async def test_the_recipients_delivered_notice_carries_the_drivers_photo(
     (told,) = [m for m in recording_session.sent(SendMessage) if m.chat_id == RECIPIENT_CHAT + 1]
     assert buttons_of(told)[0] == [Stars(d=second, n=n).pack() for n in range(1, 6)]
     assert len(recording_session.sent(SendPhoto)) == 1
+
+
+async def ahead_of(services: Services, driver_id: int) -> list[StopView]:
+    """The driver's remaining stops, the next one first."""
+    async with services.store.read() as conn:
+        day = await load_day(conn, DAY)
+    assert day is not None
+    return day.remaining(day.routes[driver_id])
+
+
+async def stops_before(services: Services, driver_id: int, delivery_id: int) -> int:
+    return [s.delivery_id for s in await ahead_of(services, driver_id)].index(delivery_id)
+
+
+async def deliver_next(services: Services, clock: ManualClock, driver_id: int) -> None:
+    """The driver delivers their next stop, on time."""
+    stop = (await ahead_of(services, driver_id))[0]
+    clock.set(max(clock.now(), stop.planned_arrival))
+    await progress.record_stop_event(services, stop.delivery_id, StopEvent.DELIVERED, actor="test")
+
+
+async def unconfirmed_escalations(services: Services) -> list[int]:
+    async with services.store.read() as conn:
+        query = sa.select(escalations.c.delivery_id).where(escalations.c.kind == "note_unconfirmed")
+        return list((await conn.execute(query)).scalars())
+
+
+async def test_a_note_not_confirmed_two_stops_ahead_goes_again_once_and_to_support(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+    api: httpx.AsyncClient,
+    clock: ManualClock,
+    route: tuple[int, list[int]],
+) -> None:
+    services, (driver_id, stops) = planned_day, route
+    unread, read = stops[-2], stops[-1]  # late windows: far from the cut-off for changes
+    await link(api, services, telegram, clock, driver_id)
+    await sandbox_reply(services, unread, "SAFE back door")
+    await sandbox_reply(services, read, "SAFE garage")
+    await settle(services, clock)
+    first, second = await outbox_rows(services, kind="driver-notes")
+    assert (first["payload"]["deliveries"], second["payload"]["deliveries"]) == ([unread], [read])
+    await deliver(services, telegram, clock, press("ack", 2, message_id=int(second["provider_ref"])))
+
+    await progress.start_route(services, driver_id, actor="test")
+    while await stops_before(services, driver_id, unread) > 2:
+        await fill_outbox(services)
+        assert await unconfirmed_escalations(services) == []
+        await deliver_next(services, clock, driver_id)
+    await settle(services, clock)
+    sent = len(recording_session.sent(SendMessage))
+
+    for _ in range(2):
+        await fill_outbox(services)
+        await settle(services, clock)
+    (again,) = recording_session.sent(SendMessage)[sent:]
+    assert again.chat_id == CHAT
+    assert "\n🔁 Sent again: please read it and press Got it\n" in again.text
+    assert "\n📝 From recipient: back door" in again.text
+    assert buttons_of(again) == [[GotIt().pack()]]
+    assert await unconfirmed_escalations(services) == [unread]
+
+    while await stops_before(services, driver_id, read) > 0:
+        await deliver_next(services, clock, driver_id)
+        await fill_outbox(services)
+    notes = await outbox_rows(services, kind="driver-notes")
+    assert [n["payload"]["deliveries"] for n in notes] == [[unread], [read], [unread]]
+    assert await unconfirmed_escalations(services) == [unread]
