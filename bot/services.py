@@ -20,6 +20,7 @@ from bot.notify.kinds import Channel
 from bot.notify.render import Renderer, make_environment
 from bot.store.db import Store, open_store
 from bot.usecases import fallback
+from bot.usecases.learning import Learner
 from eta.matrix import MatrixProvider
 from eta.matrix_factory import build_matrix_provider
 from eta.replan import DayMatrix
@@ -40,6 +41,7 @@ class Services:
     telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
     twilio: TwilioTransport | None = None  # when DOORSTEP_TWILIO__ account, token and sender are set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
+    _learner: Learner | None = None
 
     def day_matrix(self, day: date) -> DayMatrix:
         """One matrix per delivery day, grown as points appear: re-plans look travel times up."""
@@ -47,6 +49,12 @@ class Services:
             self._day_matrices = {d: m for d, m in self._day_matrices.items() if d >= day - timedelta(days=1)}
             self._day_matrices[day] = DayMatrix(self.matrix)
         return self._day_matrices[day]
+
+    def learner(self) -> Learner:
+        """What the stop events teach plans and windows (eta/learning.py); it keeps the days that are over."""
+        if self._learner is None:
+            self._learner = Learner(self.settings.eta, self.matrix)
+        return self._learner
 
     def dispatcher(self) -> Dispatcher:
         """The outbox dispatcher over this process's transports."""

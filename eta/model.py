@@ -20,6 +20,7 @@ class VehicleSpec:
     shift_end: datetime
     capacity: int
     skills: frozenset[str] = frozenset()
+    speed_factor: float = 1.0  # VROOM divides the van's matrix times by it (eta.learning: 1 / pace)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,7 @@ def build_seeded(
                 capacity=[van.capacity],
                 skills=skills(van.skills),
                 time_window=window,
+                speed_factor=van.speed_factor,
                 steps=steps(van),
             )
         )

@@ -2,8 +2,8 @@
 
 Recipients answer the way people do: some confirm, some move the time, leave instructions, ignore
 everything, write nonsense or opt out, each after a while. Drivers start their shift, drive their
-current route (re-read after every stop, so re-plans take effect) with travel-time noise, and
-sometimes find nobody at home.
+current route (re-read after every stop, so re-plans take effect) as the world of sim/traffic.py
+lets them, press "arrived" at each door, and sometimes find nobody at home.
 """
 
 import random
@@ -135,13 +135,26 @@ def habits(rng: random.Random, count: int) -> list[Habit]:
 
 @dataclass
 class Van:
-    """Where a simulated driver is and what they do next."""
+    """Where a simulated driver is and what they do next: drive to `heading_to` until `arrives`, wait
+    there for `opens` (the promised window), and leave when `busy_until` has come."""
 
     driver_id: int
     shift_start: datetime
-    pace: float  # > 1: slower than the planner thinks (traffic, a slow driver)
+    pace: float  # > 1: slower than the planner thinks (a slow driver; sim/traffic.py)
     at: LatLon
     started: bool = False
-    busy_until: datetime | None = None
     heading_to: int | None = None  # delivery id
+    arrives: datetime | None = None
+    opens: datetime | None = None
+    service_s: int = 0  # configured
+    busy_until: datetime | None = None  # set on arrival
     done: bool = False
+
+    @property
+    def next_move(self) -> datetime | None:
+        """When this van does something next on its own: starts, reaches the door, or leaves it."""
+        if self.done:
+            return None
+        if not self.started:
+            return self.shift_start
+        return self.busy_until or self.arrives

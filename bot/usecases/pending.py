@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.services import Services
 from bot.store import plans
 from bot.usecases.day import day_state, load_day
+from bot.usecases.learning import retimed_replan, zones
 from bot.usecases.replanning import Revision, apply_replan
 from bot.usecases.specs import job_spec
 from eta.replan import replan
@@ -38,7 +39,8 @@ async def take_in_pending(services: Services, day: date) -> Revision | None:
         started = time.perf_counter()
         loaded = await load_day(conn, day)
         assert loaded is not None  # the active plan was read in this same transaction
-        changed = {d: job_spec(loaded.deliveries[d]) for d in found.delivery_ids}
+        loaded = await services.learner().attach(conn, loaded, now)
+        changed = {d: job_spec(loaded.deliveries[d], loaded.learned) for d in found.delivery_ids}
         state = day_state(loaded, now, changed)
         result = await replan(
             state,
@@ -47,6 +49,7 @@ async def take_in_pending(services: Services, day: date) -> Revision | None:
             changed=frozenset(changed),
             threads=settings.eta.threads,
         )
+        result = await retimed_replan(result, state, zones(loaded), services.day_matrix(day), loaded.learned)
         revision = await apply_replan(
             conn,
             loaded,

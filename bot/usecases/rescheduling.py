@@ -15,6 +15,7 @@ from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, plans, promises
 from bot.store.promises import Promise
 from bot.usecases.day import Day, day_state, load_day
+from bot.usecases.learning import Learner, retimed_replan, zones
 from bot.usecases.replanning import Revision, apply_replan
 from bot.usecases.specs import job_spec
 from eta import slots
@@ -78,10 +79,12 @@ async def offer(
     settings: Settings,
     matrix: MatrixProvider,
     wish: Wish | None = None,
+    *,
+    learner: Learner | None = None,
 ) -> list[Slot]:
     """At most K times the route can honour (and that fit the `wish`, if given): each checked by a
-    re-plan on a planned day, by shifts later."""
-    day = await load_day(conn, delivery.date)
+    re-plan on a planned day (at the pace `learner` has learned), by shifts later."""
+    day = await _day(conn, delivery, now, learner)
     offered: list[Slot] = []
     limit = settings.messages.max_slots
     zone = ZoneInfo(delivery.timezone)
@@ -110,8 +113,15 @@ def local_date(slot: Slot, delivery: Delivery) -> date:
     return slot.start.astimezone(ZoneInfo(delivery.timezone)).date()
 
 
+async def _day(
+    conn: AsyncConnection, delivery: Delivery, now: datetime, learner: Learner | None
+) -> Day | None:
+    day = await load_day(conn, delivery.date)
+    return await learner.attach(conn, day, now) if day is not None and learner is not None else day
+
+
 async def _honoured(day: Day, delivery: Delivery, slot: Slot, now: datetime, matrix: MatrixProvider) -> bool:
-    job = job_spec(delivery)
+    job = job_spec(delivery, day.learned)
     window: Window = (slot.start, slot.end)
     result = await slots.trial(day_state(day, now, {delivery.id: job}), job, window, matrix, now)
     return slots.honours(result, delivery.id)
@@ -127,13 +137,14 @@ async def take(
     matrix: MatrixProvider,
     *,
     actor: str = "recipient",
+    learner: Learner | None = None,
 ) -> Promise | None:
     """Move the delivery to `slot` if it is still ahead and the route can honour it (None: not any more).
 
     `actor`: who asked, for the event log (the recipient, or `staff:<username>` on their behalf)."""
     if slot.start < now + timedelta(minutes=settings.messages.cutoff_minutes):
         return None
-    day = await load_day(conn, delivery.date)
+    day = await _day(conn, delivery, now, learner)
     local_day = local_date(slot, delivery)
     if day is not None and local_day == day.plan.date:
         return await _same_day(conn, day, delivery, slot, now, settings, composer, matrix, actor)
@@ -153,10 +164,13 @@ async def _same_day(
 ) -> Promise | None:
     started = perf_counter()
     window: Window = (slot.start, slot.end)
-    job = job_spec(delivery)
-    result = await slots.trial(day_state(day, now, {delivery.id: job}), job, window, matrix, now)
+    job = job_spec(delivery, day.learned)
+    state = day_state(day, now, {delivery.id: job})
+    result = await slots.trial(state, job, window, matrix, now)
     if not slots.honours(result, delivery.id):
         return None
+    moved_state = slots.with_window(state, job, window)
+    result = await retimed_replan(result, moved_state, zones(day), matrix, day.learned)
     await delivery_store.update(conn, delivery.id, {"window_start": slot.start, "window_end": slot.end}, now)
     moved = replace(delivery, window_start=slot.start, window_end=slot.end)  # its promise lies inside
     revision: Revision = await apply_replan(
