@@ -1,19 +1,13 @@
 """A finished day read back from its database: the figures `doorstep demo` prints, and an HTML report.
 
-What counts, for `day`:
-- deliveries: rows with `deliveries.date == day`; every other figure is about those, plus the day's
-  plans (re-plans), the delivery-less messages to drivers on the day's routes, and reschedules whose
-  old window started on the day (the delivery has moved to another date since).
-- an attempt is a `delivery.delivered` or `delivery.failed` event, on any date. `delivered` counts
-  deliveries with a delivered attempt, `failed` those whose attempts all failed, `failed_attempts`
-  every failed event (a failed-then-delivered parcel is one delivered and one failed attempt).
-- the promise at a moment is the highest `promises` version created at or before it.
-  `inside_promise_pct` is over delivered deliveries that had a promise by then.
-- ETA error is the delivered time minus the midpoint of that promise, in minutes, late positive.
-  The midpoint and not the stop's planned arrival: re-plans rewrite `stops` in place, so the arrival
-  as it stood when the route started is not kept, while the promise ledger is.
+The delivery figures (parcels, attempts, windows told and agreed, arrival error, drivers, the cost of
+telling, the lists) are `bot.domain.figures`, computed once from `bot.store.day_facts`: the console's
+metrics page shows the same. What only the report adds, for `day`:
+- messages: those about the day's deliveries (`deliveries.date == day`) and the delivery-less ones to
+  drivers on the day's routes, by kind, channel and status.
 - re-plan latency is `latency_ms` of each `plan.revised` event, else its `solve_ms`; percentiles are
-  nearest-rank. Moved per re-plan is its `told` (recipients given a new window).
+  nearest-rank. Told per re-plan is its `told` (recipients given a new window).
+- escalations: the day's parcels', and those about no delivery raised on the day.
 """
 
 import html
@@ -32,32 +26,28 @@ from zoneinfo import ZoneInfo
 from rich.markup import escape
 from rich.table import Table
 
+from bot.config import MessagesSettings
 from bot.domain import figures as figures_
-from bot.domain.figures import Attempt, Told
+from bot.domain import invariants
+from bot.domain.figures import Attempt, DayFacts, DayFigures
+from bot.store import day_facts
+from bot.store.db import open_store
 
 OSM_CREDIT = "© OpenStreetMap contributors"
 _DELIVERIES = "SELECT id FROM deliveries WHERE date = :day"
 _DRIVERS = "SELECT r.driver_id FROM routes r JOIN plans p ON p.id = r.plan_id WHERE p.date = :day"
 _MESSAGES = f"""FROM messages WHERE (delivery_id IN ({_DELIVERIES})
     OR (delivery_id IS NULL AND driver_id IN ({_DRIVERS})))"""
-_OPTED_OUT = (
-    f"SELECT count(*) FROM events WHERE kind = 'recipient.opted_out' AND delivery_id IN ({_DELIVERIES})"
-)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Summary:
     """The day in figures; percentages and latencies are None when there was nothing to measure."""
 
     day: date
     timezone: str
-    deliveries: int
-    delivered: int
-    failed: int
-    failed_attempts: int
-    first_attempt_success_pct: float | None
-    inside_promise_pct: float | None
-    eta_error_minutes: tuple[float, ...]
+    figures: DayFigures
+    facts: DayFacts
     messages: Mapping[tuple[str, str], Mapping[str, int]]  # (kind, channel) -> status -> count
     replans: int
     replan_latency_p50_ms: int | None
@@ -65,8 +55,7 @@ class Summary:
     moved_per_replan_mean: float | None
     moved_per_replan_max: int | None
     escalations: Mapping[str, int]
-    rescheduled: int
-    opted_out: int
+    violations: tuple[invariants.Violation, ...]  # windows changed untold, messages out of order
 
     @property
     def messages_total(self) -> int:
@@ -80,48 +69,31 @@ class Summary:
         return dict(sorted(found.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class _Day:
-    day: date
-    tz: ZoneInfo
-    deliveries: int
-    attempts: tuple[Attempt, ...]
-    promises: Mapping[int, Sequence[Told]]
-
-    def promise_at(self, delivery_id: int, at: datetime) -> Told | None:
-        return figures_.promise_at(self.promises, delivery_id, at)
-
-    def delivered(self) -> dict[int, Attempt]:
-        return figures_.delivered(self.attempts)
-
-    def local_date(self, at: datetime) -> date:
-        return at.astimezone(self.tz).date()
-
-
-def summarize(db_path: Path, day: date) -> Summary:
-    """Read a finished day (read-only) and compute its figures."""
+async def summarize(db_path: Path, day: date, rules: MessagesSettings | None = None) -> Summary:
+    """Read a finished day, compute its figures and check its invariants (with `rules`' thresholds)."""
+    rules = rules or MessagesSettings()
+    store = await open_store(f"sqlite+aiosqlite:///{db_path}")
+    try:
+        async with store.read() as conn:
+            facts = await day_facts.load(conn, day)
+    finally:
+        await store.close()
     with _connect(db_path) as conn:
-        d = _load(conn, day)
+        tz = _timezone(conn, day)
         latencies, told = _replans(conn, day)
         return Summary(
             day=day,
-            timezone=d.tz.key,
-            deliveries=d.deliveries,
-            delivered=len(d.delivered()),
-            failed=len({a.delivery_id for a in d.attempts} - d.delivered().keys()),
-            failed_attempts=sum(not a.delivered for a in d.attempts),
-            first_attempt_success_pct=figures_.first_attempt_pct(d.attempts),
-            inside_promise_pct=figures_.inside_pct(d.attempts, d.promises),
-            eta_error_minutes=figures_.eta_errors(d.attempts, d.promises),
+            timezone=tz.key,
+            figures=figures_.compute(facts),
+            facts=facts,
             messages=_messages(conn, day),
             replans=len(told),
             replan_latency_p50_ms=figures_.percentile(latencies, 50),
             replan_latency_p95_ms=figures_.percentile(latencies, 95),
             moved_per_replan_mean=sum(told) / len(told) if told else None,
             moved_per_replan_max=max(told, default=None),
-            escalations=_escalations(conn, d),
-            rescheduled=_rescheduled(conn, d),
-            opted_out=_count(conn, _OPTED_OUT, day),
+            escalations=_escalations(conn, day, tz, set(facts.parcels)),
+            violations=tuple(invariants.check(facts, *invariants.thresholds(rules))),
         )
 
 
@@ -137,65 +109,12 @@ def _ts(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _load(conn: sqlite3.Connection, day: date) -> _Day:
-    return _Day(
-        day=day,
-        tz=_timezone(conn, day),
-        deliveries=_count(conn, f"SELECT count(*) FROM ({_DELIVERIES})", day),
-        attempts=_attempts(conn, day),
-        promises=_promises(conn, day),
-    )
-
-
 def _timezone(conn: sqlite3.Connection, day: date) -> ZoneInfo:
     row = conn.execute(
         "SELECT timezone FROM deliveries WHERE date = :day GROUP BY timezone ORDER BY count(*) DESC LIMIT 1",
         {"day": day.isoformat()},
     ).fetchone()
     return ZoneInfo(row[0] if row else "UTC")
-
-
-def _attempts(conn: sqlite3.Connection, day: date) -> tuple[Attempt, ...]:
-    drivers = _driver_of(conn, day)
-    rows = conn.execute(
-        f"""SELECT e.delivery_id, d.order_id, e.at, e.kind, e.driver_id
-        FROM events e JOIN deliveries d ON d.id = e.delivery_id
-        WHERE e.kind IN ('delivery.delivered', 'delivery.failed') AND e.delivery_id IN ({_DELIVERIES})
-        ORDER BY e.at, e.id""",
-        {"day": day.isoformat()},
-    )
-    return tuple(
-        Attempt(
-            r["delivery_id"],
-            r["order_id"],
-            _ts(r["at"]),
-            r["kind"] == "delivery.delivered",
-            r["driver_id"] or drivers.get(r["delivery_id"]),
-        )
-        for r in rows
-    )
-
-
-def _driver_of(conn: sqlite3.Connection, day: date) -> dict[int, int]:
-    """Each delivery's van on the day's plans; the active plan, then the newest version, wins."""
-    rows = conn.execute(
-        """SELECT s.delivery_id, r.driver_id FROM stops s JOIN routes r ON r.id = s.route_id
-        JOIN plans p ON p.id = r.plan_id WHERE p.date = :day ORDER BY p.active, p.version, s.sequence""",
-        {"day": day.isoformat()},
-    )
-    return {r["delivery_id"]: r["driver_id"] for r in rows}
-
-
-def _promises(conn: sqlite3.Connection, day: date) -> dict[int, list[Told]]:
-    rows = conn.execute(
-        f"""SELECT delivery_id, start, "end", created_at FROM promises
-        WHERE delivery_id IN ({_DELIVERIES}) ORDER BY delivery_id, version""",
-        {"day": day.isoformat()},
-    )
-    found: dict[int, list[Told]] = defaultdict(list)
-    for r in rows:
-        found[r["delivery_id"]].append(Told(_ts(r["start"]), _ts(r["end"]), _ts(r["created_at"])))
-    return found
 
 
 def _replans(conn: sqlite3.Connection, day: date) -> tuple[list[int], list[int]]:
@@ -224,42 +143,16 @@ def _messages(conn: sqlite3.Connection, day: date) -> dict[tuple[str, str], dict
     return dict(sorted(found.items()))
 
 
-def _escalations(conn: sqlite3.Connection, d: _Day) -> dict[str, int]:
-    """The day's deliveries' escalations, and those about no delivery raised on the day."""
-    rows = conn.execute(
-        f"""SELECT kind, created_at, delivery_id IN ({_DELIVERIES}) AS ours, delivery_id
-        FROM escalations ORDER BY kind""",
-        {"day": d.day.isoformat()},
-    )
+def _escalations(conn: sqlite3.Connection, day: date, tz: ZoneInfo, parcels: set[int]) -> dict[str, int]:
+    """The day's parcels' escalations, and those about no delivery raised on the day."""
+    rows = conn.execute("SELECT kind, created_at, delivery_id FROM escalations ORDER BY kind")
     kinds = Counter(
         r["kind"]
         for r in rows
-        if r["ours"] or (r["delivery_id"] is None and d.local_date(_ts(r["created_at"])) == d.day)
+        if r["delivery_id"] in parcels
+        or (r["delivery_id"] is None and _ts(r["created_at"]).astimezone(tz).date() == day)
     )
     return dict(kinds)
-
-
-def _count(conn: sqlite3.Connection, query: str, day: date) -> int:
-    found: int = conn.execute(query, {"day": day.isoformat()}).fetchone()[0]
-    return found
-
-
-def _rescheduled(conn: sqlite3.Connection, d: _Day) -> int:
-    """Reschedules of the day's deliveries, and of those moved away from it."""
-    rows = conn.execute(
-        f"""SELECT data, delivery_id IN ({_DELIVERIES}) AS ours FROM events
-        WHERE kind = 'delivery.rescheduled'""",
-        {"day": d.day.isoformat()},
-    )
-    return sum(1 for r in rows if r["ours"] or _moved_from(d, json.loads(r["data"])))
-
-
-def _moved_from(d: _Day, data: Mapping[str, Any]) -> bool:
-    old = data.get("from")
-    if not isinstance(old, list) or not old:
-        return False
-    start = datetime.fromisoformat(str(old[0]))
-    return d.local_date(start if start.tzinfo else start.replace(tzinfo=UTC)) == d.day
 
 
 # The figures, once, for both the terminal table and the HTML page.
@@ -267,22 +160,32 @@ def _moved_from(d: _Day, data: Mapping[str, Any]) -> bool:
 
 def figures(summary: Summary) -> list[tuple[str, list[tuple[str, str]]]]:
     """(section, [(label, value)]) in reading order."""
-    s = summary
+    s, f = summary, summary.figures
     return [
         ("Deliveries", [
-            ("deliveries", str(s.deliveries)),
-            ("delivered", str(s.delivered)),
-            ("failed (never delivered)", str(s.failed)),
-            ("failed attempts", str(s.failed_attempts)),
-            ("first-attempt success", _fmt_pct(s.first_attempt_success_pct)),
-            ("rescheduled", str(s.rescheduled)),
+            ("parcels", str(f.parcels)),
+            ("delivered", str(f.delivered)),
+            ("failed (not delivered on the day)", str(f.failed)),
+            ("first-attempt success", _fmt_pct(f.first_attempt_pct)),
+            *[(f"failed attempts · {reason}", str(n)) for reason, n in sorted(f.failed_attempts.items())],
+            ("rescheduled by the recipient", str(f.rescheduled)),
         ]),
         ("Promises", [
-            ("delivered inside the promise", _fmt_pct(s.inside_promise_pct)),
-            ("ETA error, median", _fmt_minutes(figures_.median(s.eta_error_minutes))),
-            ("ETA error, worst late", _fmt_minutes(max(s.eta_error_minutes, default=None))),
+            ("inside the agreed window", _fmt_pct(f.in_agreed_pct)),
+            ("inside the first window told", _fmt_pct(f.in_first_pct)),
+            ("inside the last window told", _fmt_pct(f.in_last_pct)),
+            ("delivered with an agreed window", f"{f.with_agreed} of {f.delivered}"),
+            ("arrival error, median", _fmt_minutes(f.error_median_min)),
+            ("arrival error, p90 (early or late)", _fmt_size(f.error_p90_min)),
+            ("worst early", _fmt_minutes(f.worst_early_min)),
+            ("worst late", _fmt_minutes(f.worst_late_min)),
         ]),
-        ("Messages", [
+        ("Telling", [
+            ("messages per delivered parcel", _fmt(f.messages_per_delivered, 2)),
+            ("SMS segments per delivered parcel", _fmt(f.segments_per_delivered, 2)),
+            ("window updates per recipient", _fmt(f.window_updates_per_recipient, 2)),
+            ("opted out", f"{f.opted_out} ({_fmt_pct(f.opt_out_pct)})"),
+            ("first staff answer, median", _fmt_size(f.first_staff_answer_median_min)),
             ("messages", str(s.messages_total)),
             *[(status, str(n)) for status, n in s.messages_by_status.items()],
         ]),
@@ -292,18 +195,30 @@ def figures(summary: Summary) -> list[tuple[str, list[tuple[str, str]]]]:
             ("told per re-plan, mean / max", f"{_fmt(s.moved_per_replan_mean)} / "
                                              f"{_fmt(s.moved_per_replan_max)}"),
         ]),
+        ("Invariants", [
+            ("windows changed untold", str(sum(v.kind == "untold" for v in s.violations))),
+            ("messages out of order", str(sum(v.kind == "order" for v in s.violations))),
+        ]),
         ("Support", [
-            ("opt-outs", str(s.opted_out)),
             ("escalations", str(sum(s.escalations.values()))),
             *[(f"escalations · {kind}", str(n)) for kind, n in sorted(s.escalations.items())],
         ]),
     ]  # fmt: skip
 
 
-def _fmt(value: float | None) -> str:
+def driver_rows(summary: Summary) -> list[tuple[str, ...]]:
+    """(driver, stops, on time, failed, km, hours, idle) per driver."""
+    return [
+        (d.name, str(d.stops), str(d.on_time), str(d.failures), f"{d.km:.1f}", f"{d.hours:.1f}",
+         f"{d.idle_min:.0f} min")
+        for d in summary.figures.drivers
+    ]  # fmt: skip
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "–"
-    return str(value) if isinstance(value, int) else f"{value:.1f}"
+    return str(value) if isinstance(value, int) else f"{value:.{digits}f}"
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -312,6 +227,10 @@ def _fmt_pct(value: float | None) -> str:
 
 def _fmt_minutes(value: float | None) -> str:
     return "–" if value is None else f"{value:+.1f} min"
+
+
+def _fmt_size(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} min"
 
 
 def _message_rows(summary: Summary) -> list[tuple[str, str, int, str]]:
@@ -368,20 +287,31 @@ class _Mark:
     title: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Day:
+    day: date
+    tz: ZoneInfo
+    facts: DayFacts
+
+
 def write_html(summary: Summary, db_path: Path, path: Path, *, osm: bool = False) -> Path:
     """Write one self-contained HTML file about the day in `db_path` and return its path."""
+    d = _Day(summary.day, ZoneInfo(summary.timezone), summary.facts)
     with _connect(db_path) as conn:
-        d = _load(conn, summary.day)
         lanes = _lanes(conn, d)
         hours = _hourly(conn, d)
     body = [
         f"<h1>Doorstep · {summary.day:%A %d %B %Y}</h1>",
         f'<p class="sub">Simulated day from {_e(db_path.name)}; times in {_e(summary.timezone)}.</p>',
         _html_figures(summary),
-        "<h2>ETA error</h2>",
-        _figure(_svg_histogram(summary.eta_error_minutes), _histogram_caption(summary)),
+        "<h2>Drivers</h2>",
+        _html_drivers(summary),
+        "<h2>Arrival against the agreed window</h2>",
+        _figure(_svg_histogram(summary.figures.errors_min), _histogram_caption(summary)),
         "<h2>Each van's day</h2>",
         _figure(_svg_timeline(lanes, d.tz), _timeline_caption()),
+        "<h2>Failed, late and escalated parcels</h2>",
+        _html_lists(summary),
         "<h2>Messages sent per hour</h2>",
         _figure(*_svg_messages(hours, d)),
         "<h2>Messages by kind and channel</h2>",
@@ -415,6 +345,29 @@ def _html_figures(summary: Summary) -> str:
     return f'<section class="cards">{"".join(cards)}</section>'
 
 
+def _html_drivers(summary: Summary) -> str:
+    columns = ("driver", "stops", "on time", "failed", "km (straight lines)", "hours", "idle")
+    head = "".join(f"<th>{_e(h)}</th>" for h in columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(f'<td class="n">{_e(v)}</td>' if n else f"<td>{_e(v)}</td>" for n, v in enumerate(r))
+        + "</tr>"
+        for r in driver_rows(summary)
+    )
+    return f'<div class="card"><table><tr>{head}</tr>{rows}</table></div>'
+
+
+def _html_lists(summary: Summary) -> str:
+    f = summary.figures
+    cards = []
+    for title, items in (("failed", f.failed_list), ("late", f.late_list), ("escalated", f.escalated_list)):
+        rows = "".join(f"<tr><td>{_e(p.order_id)}</td><td>{_e(p.detail)}</td></tr>" for p in items)
+        cards.append(
+            f'<div class="card"><table><caption>{_e(title)} ({len(items)})</caption>{rows}</table></div>'
+        )
+    return f'<section class="cards">{"".join(cards)}</section>'
+
+
 def _html_messages(summary: Summary) -> str:
     rows = "".join(
         f'<tr><td>{_e(kind)}</td><td>{_e(channel)}</td><td class="n">{total}</td><td>{_e(statuses)}</td></tr>'
@@ -429,7 +382,7 @@ def _lanes(conn: sqlite3.Connection, d: _Day) -> list[tuple[str, list[_Mark]]]:
     drivers = conn.execute("SELECT id, code, name FROM drivers ORDER BY code").fetchall()
     on_day = {r[0] for r in conn.execute(_DRIVERS, {"day": d.day.isoformat()})}
     marks: dict[int | None, list[_Mark]] = defaultdict(list)
-    for attempt in d.attempts:
+    for attempt in d.facts.today:
         marks[attempt.driver_id].append(_mark(d, attempt))
     lanes = [
         (f"{r['name']} ({r['code']})", marks[r["id"]]) for r in drivers if r["id"] in on_day | marks.keys()
@@ -438,12 +391,13 @@ def _lanes(conn: sqlite3.Connection, d: _Day) -> list[tuple[str, list[_Mark]]]:
 
 
 def _mark(d: _Day, attempt: Attempt) -> _Mark:
-    promise = d.promise_at(attempt.delivery_id, attempt.at)
-    window = (promise.start.astimezone(d.tz), promise.end.astimezone(d.tz)) if promise else None
+    agreed = d.facts.agreed(attempt.delivery_id, attempt.at)
+    window = (agreed.start.astimezone(d.tz), agreed.end.astimezone(d.tz)) if agreed else None
     at = attempt.at.astimezone(d.tz)
-    title = f"{attempt.order_id} · {'delivered' if attempt.delivered else 'failed'} {at:%H:%M}"
+    order_id = d.facts.parcels[attempt.delivery_id].order_id
+    title = f"{order_id} · {'delivered' if attempt.delivered else 'failed'} {at:%H:%M}"
     if window:
-        title += f" · promised {window[0]:%H:%M}–{window[1]:%H:%M}"
+        title += f" · agreed {window[0]:%H:%M}–{window[1]:%H:%M}"
     return _Mark(at, attempt.delivered, window, title)
 
 
@@ -485,7 +439,7 @@ def _y_axis(top: int, left: int, width: float, height: float) -> tuple[int, list
 
 def _svg_histogram(errors: Sequence[float]) -> str:
     if not errors:
-        return '<p class="sub">No delivered parcel had a promise to measure against.</p>'
+        return '<p class="sub">No delivered parcel had an agreed window to measure against.</p>'
     bins = Counter(math.floor(e / 5) for e in errors)
     lo, hi = min(bins), max(bins)
     width, height, left = 640, 250, 40
@@ -510,15 +464,16 @@ def _svg_histogram(errors: Sequence[float]) -> str:
             'stroke="#333" stroke-dasharray="4 3"/>'
         )
     parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle">'
-                 "minutes from the middle of the promise (early &lt; 0 &lt; late)</text>")  # fmt: skip
+                 "minutes from the middle of the agreed window (early &lt; 0 &lt; late)</text>")  # fmt: skip
     return _svg(width, height, parts, "ETA error histogram, bins of 5 minutes")
 
 
 def _histogram_caption(summary: Summary) -> str:
+    f = summary.figures
     return (
-        f"{len(summary.eta_error_minutes)} delivered parcels · "
-        f"<b>{_fmt_pct(summary.inside_promise_pct)}</b> inside the promise · "
-        f"median {_fmt_minutes(figures_.median(summary.eta_error_minutes))} · bins of 5 minutes, "
+        f"{len(f.errors_min)} delivered parcels with an agreed window · "
+        f"<b>{_fmt_pct(f.in_agreed_pct)}</b> inside it · "
+        f"median {_fmt_minutes(f.error_median_min)} · bins of 5 minutes, "
         f'<span class="key" style="background:{_EARLY}"></span>early '
         f'<span class="key" style="background:{_LATE}"></span>late'
     )
@@ -587,7 +542,7 @@ def _timeline_caption() -> str:
     return (
         f'<span class="key" style="background:{_OK};border-radius:50%"></span>delivered '
         f'<span class="key" style="background:{_FAIL}"></span>failed '
-        f'<span class="key" style="background:{_WINDOW}"></span>promised window at that moment '
+        f'<span class="key" style="background:{_WINDOW}"></span>the agreed window '
         "· local time of day; hover a mark for the order"
     )
 

@@ -170,8 +170,8 @@ async def test_the_metrics_page_draws_accessible_charts(
     page = await console.get("/console/metrics", params={"date": DAY.isoformat()})
     assert page.status_code == 200
     assert page.text.count('<svg role="img"') >= 5
-    assert "<title>Delivered inside the promised window" in page.text
-    assert "Messages per delivery by channel" in page.text
+    assert "<title>Delivered inside the agreed window" in page.text
+    assert "Messages per parcel by channel" in page.text
     assert "sms sent" in page.text
     assert "<script" not in page.text
 

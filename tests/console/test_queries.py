@@ -15,6 +15,7 @@ from bot.store import inbox, outbox
 from bot.store.outbox import NewMessage
 from bot.usecases import progress
 from bot.usecases.inbound import receive, sandbox_reply
+from scheduler.jobs import fill_outbox
 from tests.conftest import DAY
 
 SLA = 30
@@ -148,7 +149,7 @@ async def test_queue_oldest_first_with_a_reply_waiting_past_the_sla(
         await outbox.enqueue(conn, [staff_reply(first.delivery_id, clock)], clock.now())
     async with planned_day.store.read() as conn:
         items = await queue(conn, clock.now(), SLA)
-        day = await metrics(conn, DAY, "Europe/Berlin")
+        day = await metrics(conn, DAY)
     assert [i.overdue for i in items] == [False, True, True]  # answered, still open until resolved
     assert day.first_staff_answer_median_min == 45
 
@@ -163,6 +164,9 @@ async def test_an_unknown_sender_waits_in_the_queue_once(planned_day: Services, 
 
 async def test_metrics_of_a_day_and_the_week_before(planned_day: Services, clock: ManualClock) -> None:
     route = max((await read_board(planned_day)).routes, key=lambda r: r.total)
+    await fill_outbox(planned_day)  # the pre-delivery notices: everyone is told their window...
+    clock.advance(timedelta(minutes=30))  # ...once quiet hours end (08:00 in Berlin)
+    await planned_day.dispatcher().drain()
     await progress.start_route(planned_day, route.driver_id, actor="test")
     one, two = route.stops[0], route.stops[1]
     clock.set(one.promised_start + timedelta(minutes=10))
@@ -171,17 +175,18 @@ async def test_metrics_of_a_day_and_the_week_before(planned_day: Services, clock
         planned_day, two.delivery_id, StopEvent.FAILED, reason=FailReason.NOT_HOME, actor="test"
     )
     async with planned_day.store.read() as conn:
-        day = await metrics(conn, DAY, "Europe/Berlin")
-        week = await metrics_range(conn, DAY, zone="Europe/Berlin")
-    assert (day.deliveries, day.delivered) == (40, 1)
-    assert day.inside_promise_pct == 100
-    assert day.first_attempt_success_pct == 50
+        day = await metrics(conn, DAY)
+        week = await metrics_range(conn, DAY)
+    assert (day.parcels, day.delivered, day.with_agreed) == (40, 1, 1)
+    assert (day.in_agreed_pct, day.in_first_pct, day.in_last_pct) == (100, 100, 100)
+    assert day.first_attempt_pct == 50
+    assert day.failed_attempts == {"not_home": 1}
     assert day.first_staff_answer_median_min is None  # nobody on the team has answered yet
-    assert sum(n for _, n in day.eta_error_bins) == 1
-    assert day.outbound_per_delivery.keys() <= {"sms", "telegram"}
+    assert sum(n for _, n in day.error_bins) == 1
+    assert day.sent_per_parcel.keys() <= {"sms", "telegram"}
     assert [m.day for m in week] == [DAY - timedelta(days=n) for n in range(6, -1, -1)]
     assert week[-1] == day
-    assert (week[0].deliveries, week[0].inside_promise_pct) == (0, None)
+    assert (week[0].parcels, week[0].in_agreed_pct) == (0, None)
 
 
 def staff_reply(delivery_id: int, clock: ManualClock) -> NewMessage:
