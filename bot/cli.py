@@ -168,10 +168,10 @@ def demo(
     ] = None,
 ) -> None:
     """Simulate a whole delivery day on a virtual clock, then print its summary and write a report."""
-    from sim.demo import DemoOptions, run_demo  # noqa: PLC0415 - the simulation loads only for this command
+    from sim.demo import DemoOptions, monaco_extract, run_demo  # noqa: PLC0415 - loads only for this command
     from sim.report import render_table  # noqa: PLC0415
 
-    pbf = roads or _monaco_extract()
+    pbf = roads or monaco_extract()
     for name in (
         "doorstep.db",
         "doorstep.db-wal",
@@ -199,13 +199,6 @@ def demo(
     out.print(f"Look around: DOORSTEP_STORE__URL={url} ./dev doorstep serve", highlight=False, soft_wrap=True)
 
 
-def _monaco_extract() -> Path | None:
-    configured = os.environ.get("DOORSTEP_SHARED_DATA")
-    base = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "data"
-    found = base / "osm" / "monaco.osm.pbf"
-    return found if found.is_file() else None
-
-
 @cli.command()
 def plan(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> None:
     """Plan a day with VROOM and store routes with planned arrivals and promised windows."""
@@ -213,7 +206,13 @@ def plan(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> None
 
     async def work(services: Services) -> planning.PlanResult:
         return await planning.plan_date(
-            services.store, services.clock, services.settings.eta, services.matrix, when, actor="cli"
+            services.store,
+            services.clock,
+            services.settings.eta,
+            services.matrix,
+            when,
+            actor="cli",
+            composer=services.composer,
         )
 
     result = _run(work)
@@ -223,6 +222,11 @@ def plan(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> None
         f"{len(result.unassigned)} unassigned, solved in {result.plan.solve_ms} ms ({result.plan.matrix})",
         highlight=False,
     )
+    if result.kept or result.told:
+        out.print(
+            f"{result.kept} windows already told kept; {result.told} recipients told of a new window",
+            highlight=False,
+        )
     _print_unassigned(result.unassigned)
 
 

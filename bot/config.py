@@ -73,6 +73,11 @@ class EtaSettings(BaseModel):
     # New deliveries on a planned day are taken in by one re-plan once they stop coming (debounce).
     replan_quiet_seconds: int = Field(default=20, ge=0, le=3600)
     replan_max_wait_seconds: int = Field(default=120, ge=0, le=3600)
+    # ETAs that learn (eta/learning.py): van pace and stop times from the stop events of these many
+    # earlier days and today, used by plans, re-plans and windows; the quantile of stop times planned.
+    learning: bool = True
+    learning_days: int = Field(default=28, ge=1, le=365)
+    service_quantile: float = Field(default=0.6, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -176,6 +181,7 @@ class MessagesSettings(BaseModel):
     moved_threshold_minutes: int = Field(default=15, ge=1, le=240)
     nearby_minutes: int = Field(default=10, ge=1, le=120)
     nearby_stops: int = Field(default=2, ge=1, le=20)
+    nearby_stops_max_minutes: int = Field(default=30, ge=1, le=240)  # K stops away, but not hours away
     delay_threshold_minutes: int = Field(default=10, ge=1, le=240)
     out_for_delivery_window_minutes: int = Field(default=30, ge=15, le=240)
     conversation_minutes: int = Field(default=30, ge=1, le=24 * 60)

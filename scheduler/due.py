@@ -50,13 +50,13 @@ def _pre_delivery(stop: StopFacts, now: datetime, rules: MessagesSettings) -> li
         return []
     evening_before = _local(stop.day - timedelta(days=1), rules.pre_delivery_at, stop.timezone)
     at = max(evening_before, stop.published_at)
-    return [Due(Kind.PRE_DELIVERY, f"{stop.delivery_id}:{Kind.PRE_DELIVERY}", at, stop.promise[0])]
+    return [Due(Kind.PRE_DELIVERY, attempt_key(stop, Kind.PRE_DELIVERY), at, stop.promise[0])]
 
 
 def _out_for_delivery(stop: StopFacts) -> list[Due]:
     if stop.status is not Status.OUT_FOR_DELIVERY or stop.eta is None or stop.promise is None:
         return []
-    key = f"{stop.delivery_id}:{Kind.OUT_FOR_DELIVERY}"
+    key = attempt_key(stop, Kind.OUT_FOR_DELIVERY)
     return [
         Due(Kind.OUT_FOR_DELIVERY, key, stop.published_at, max(stop.promise[1], stop.eta))
     ]  # due at departure
@@ -65,12 +65,20 @@ def _out_for_delivery(stop: StopFacts) -> list[Due]:
 def _nearby(stop: StopFacts, now: datetime, rules: MessagesSettings) -> list[Due]:
     if stop.status is not Status.OUT_FOR_DELIVERY or stop.eta is None or stop.stops_away is None:
         return []
-    close_in_time = stop.eta - now <= timedelta(minutes=rules.nearby_minutes)
-    close_in_stops = stop.stops_away <= rules.nearby_stops
+    ahead = stop.eta - now
+    close_in_time = ahead <= timedelta(minutes=rules.nearby_minutes)
+    close_in_stops = stop.stops_away <= rules.nearby_stops and ahead <= timedelta(
+        minutes=rules.nearby_stops_max_minutes
+    )
     if not (close_in_time or close_in_stops):
         return []
     # Useless once the driver should be at the door: it expires rather than arriving late.
-    return [Due(Kind.NEARBY, f"{stop.delivery_id}:{Kind.NEARBY}", now, stop.eta + timedelta(minutes=5))]
+    return [Due(Kind.NEARBY, attempt_key(stop, Kind.NEARBY), now, stop.eta + timedelta(minutes=5))]
+
+
+def attempt_key(stop: StopFacts, kind: Kind) -> str:
+    """A notice's idempotency key: once per delivery and attempt day, so a rebooked parcel hears it again."""
+    return f"{stop.delivery_id}:{kind}:{stop.day.isoformat()}"
 
 
 def _local(day: date, at: time, zone: str) -> datetime:

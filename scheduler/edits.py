@@ -49,7 +49,8 @@ async def eta_edits(conn: AsyncConnection, composer: Composer, day: Day, now: da
             first_name(delivery.name),
             recipient_id=delivery.recipient_id,
         )
-        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width)
+        errors = day.learned.errors(stop.planned_arrival - now)
+        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width, errors=errors)
         fields = {"window": composer.window(to, start, end), "track_url": composer.track_url(delivery)}
         if fields["window"] == last["payload"].get("render", {}).get("fields", {}).get("window"):
             continue
@@ -64,6 +65,7 @@ async def eta_edits(conn: AsyncConnection, composer: Composer, day: Day, now: da
                 delivery_id=delivery.id,
                 valid_until=promise.end,
                 edit=int(last["provider_ref"]),
+                promise=promise.version,
             )
         )
     return edits

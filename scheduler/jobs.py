@@ -16,7 +16,9 @@ from bot.usecases.pending import take_in_pending
 from eta.windows import promised_window
 from scheduler.due import Due, StopFacts, due
 from scheduler.edits import eta_edits
+from scheduler.notes_due import notes_again
 
+LEARNED_AGE = timedelta(minutes=5)  # the narrowed windows may use a model this old (eta/learning.py)
 DAYS = (-1, 0, 1)  # yesterday's to tomorrow's plans: a delivery day is local, the clock is UTC
 
 
@@ -36,6 +38,7 @@ async def fill_outbox(services: Services) -> int:
         for day_offset in DAYS:
             day = await load_day(conn, now.date() + timedelta(days=day_offset))
             if day is not None:
+                day = await services.learner().attach(conn, day, now, max_age=LEARNED_AGE)  # windows
                 queued += await _fill_day(conn, services, day, now)
     return queued
 
@@ -44,8 +47,9 @@ async def _fill_day(conn: AsyncConnection, services: Services, day: Day, now: da
     wanted = [item for route in day.routes.values() for item in _due_on(day, route, now, services)]
     wanted += [item for route in day.routes.values() for item in _route_due(day, route.driver_id, now)]
     known = await outbox.known_keys(conn, [item.key for item in wanted])
+    settled = await outbox.settled_keys(conn, [_told_out(i) for i in wanted if i.kind is Kind.NEARBY])
     new: list[NewMessage] = []
-    for item in (i for i in wanted if i.key not in known):
+    for item in (i for i in wanted if i.key not in known and _in_order(i, settled)):
         message = (
             _route_message(services.composer, day, item, now)
             if item.kind is Kind.DRIVER_ROUTE
@@ -54,7 +58,18 @@ async def _fill_day(conn: AsyncConnection, services: Services, day: Day, now: da
         if message is not None:
             new.append(message)
     new += await eta_edits(conn, services.composer, day, now)
+    new += await notes_again(conn, services.composer, day, now)
     return await outbox.enqueue(conn, new, now)
+
+
+def _told_out(item: Due) -> str:
+    """The out-for-delivery key of the same attempt as `item`."""
+    return item.key.replace(str(item.kind), str(Kind.OUT_FOR_DELIVERY), 1)
+
+
+def _in_order(item: Due, settled: set[str]) -> bool:
+    """Nearby only once out-for-delivery has gone (or ended unsent), so it can never arrive first."""
+    return item.kind is not Kind.NEARBY or _told_out(item) in settled
 
 
 def _due_on(day: Day, route: RouteView, now: datetime, services: Services) -> list[Due]:
@@ -97,6 +112,7 @@ async def _recipient_message(
         return None
     to = recipient(delivery, contact)
     fields = _fields(composer, to, day, delivery.id, item.kind, now)
+    states_window = item.kind in {Kind.PRE_DELIVERY, Kind.OUT_FOR_DELIVERY}
     return composer.message(
         to,
         item.kind,
@@ -106,6 +122,7 @@ async def _recipient_message(
         due_at=item.due_at,
         delivery_id=delivery.id,
         valid_until=item.valid_until,
+        promise=day.promises[delivery.id].version if states_window else None,
     )
 
 
@@ -123,7 +140,8 @@ def _fields(
         }
     if kind is Kind.OUT_FOR_DELIVERY:
         width = timedelta(minutes=composer.settings.out_for_delivery_window_minutes)
-        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width)
+        errors = day.learned.errors(stop.planned_arrival - now)
+        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width, errors=errors)
         return {"window": composer.window(to, start, end), "track_url": composer.track_url(delivery)}
     route = day.route_of(delivery_id)
     ahead = [s.delivery_id for s in day.remaining(route)].index(delivery_id) if route else 0

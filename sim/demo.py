@@ -6,9 +6,10 @@ refreshes after driver events. Only the people are simulated (sim/people.py).
 """
 
 import contextlib
+import os
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from scheduler.jobs import tick
 from sim import report
 from sim.people import Person, Recipients, Van, habits
 from sim.sample import BERLIN, City, sample_day
+from sim.traffic import Truth, World
 
 TICK = timedelta(minutes=3)  # while vans drive; the real scheduler ticks every few seconds
 EVENING_TICK = timedelta(minutes=6)  # before the vans leave: only replies to the evening notice
@@ -48,6 +50,8 @@ class DemoOptions:
     drivers: int = 4
     seed: int = 7
     osm_pbf: Path | None = None  # real streets (Monaco extract) when given
+    truth: Truth = field(default_factory=Truth)  # how the world really drives and delivers (sim/traffic.py)
+    learning: bool = True  # DOORSTEP_ETA__LEARNING
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,14 @@ class DemoResult:
     db_path: Path
     summary: report.Summary
     report_path: Path
+
+
+def monaco_extract() -> Path | None:
+    """The shared Monaco extract (`DOORSTEP_SHARED_DATA`, else ../shared/data), if it is there."""
+    configured = os.environ.get("DOORSTEP_SHARED_DATA")
+    base = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "data"
+    found = base / "osm" / "monaco.osm.pbf"
+    return found if found.is_file() else None
 
 
 def demo_settings(options: DemoOptions) -> Settings:
@@ -71,7 +83,7 @@ def demo_settings(options: DemoOptions) -> Settings:
     return Settings(
         store={"url": f"sqlite+aiosqlite:///{options.folder / 'doorstep.db'}"},
         sandbox={"path": options.folder / "sandbox.db"},
-        eta={"exploration": 3, **roads},
+        eta={"exploration": 3, "learning": options.learning, **roads},
         outbox={"sms_per_second": 10_000, "telegram_per_second": 10_000, "per_recipient_seconds": 0},
         _env_file=None,
     )
@@ -89,7 +101,7 @@ async def run_demo(options: DemoOptions, progress_to: Progress | None = None) ->
     finally:
         await services.close()
     db_path = options.folder / "doorstep.db"
-    summary = report.summarize(db_path, options.day)
+    summary = await report.summarize(db_path, options.day)
     html = report.write_html(
         summary, db_path, options.folder / "report.html", osm=options.osm_pbf is not None
     )
@@ -115,9 +127,10 @@ class Day:
             progress_to,
         )
         self.rng = random.Random(options.seed)
+        self.world = World(options.truth, random.Random(self.rng.random()), zone)
         self.recipients = Recipients(self.rng, {})
         self.vans: dict[int, Van] = {}
-        self.seen = 0
+        self.seen = len(services.sandbox.sent())  # an earlier day's messages in the same folder are read
         self.end = datetime.combine(options.day, time(20, 30), tzinfo=zone)
 
     async def prepare(self) -> None:
@@ -130,7 +143,15 @@ class Day:
         store, settings = self.services.store, self.services.settings
         await import_deliveries(store, self.clock, settings.day, rows, fleet_in=fleet_in, actor="demo")
         self.report(0.0, "planning the day with VROOM")
-        await plan_date(store, self.clock, settings.eta, self.services.matrix, self.options.day, actor="demo")
+        await plan_date(
+            store,
+            self.clock,
+            settings.eta,
+            self.services.matrix,
+            self.options.day,
+            actor="demo",
+            composer=self.services.composer,
+        )
         await self._meet_everyone()
 
     async def _meet_everyone(self) -> None:
@@ -146,8 +167,8 @@ class Day:
         for driver in day.drivers.values():
             depot = day.depots[driver.depot_id]
             start = datetime.combine(self.options.day, driver.shift_start, tzinfo=ZoneInfo(depot.timezone))
-            pace = self.rng.choice([0.95, 1.0, 1.05, 1.3])  # one van in four meets bad traffic
-            self.vans[driver.id] = Van(driver.id, start, pace, LatLon(depot.lat, depot.lon))
+            home = LatLon(depot.lat, depot.lon)
+            self.vans[driver.id] = Van(driver.id, start, self.world.pace(driver.id), home)
 
     async def run(self) -> None:
         begin = self.clock.now()
@@ -155,8 +176,23 @@ class Day:
             await self._tick()
             share = (self.clock.now() - begin) / (self.end - begin)
             self.report(share, f"{self.clock.now().astimezone(self.zone):%a %H:%M}")
-            self.clock.advance(self._step())
+            await self._until(self.clock.now() + self._step())
         await self._tick()
+
+    async def _until(self, moment: datetime) -> None:
+        """Move the clock to `moment`, and each van on the way at the very second it reaches a door or
+        leaves one (the system ticks only every few minutes; stop events keep their own time)."""
+        while (soonest := self._next_move()) is not None and soonest < moment:
+            self.clock.set(soonest)
+            for van in self.vans.values():
+                await self._drive(van)
+        self.clock.set(moment)
+
+    def _next_move(self) -> datetime | None:
+        now = self.clock.now()
+        return min(
+            (m for van in self.vans.values() if (m := van.next_move) is not None and m > now), default=None
+        )
 
     def _step(self) -> timedelta:
         """A few minutes while vans drive, more in the evening; overnight, straight to the first thing due."""
@@ -179,17 +215,28 @@ class Day:
             await self._drive(van)
 
     async def _drive(self, van: Van) -> None:
-        now = self.clock.now()
-        if van.done or now < van.shift_start:
-            return
-        if not van.started:
-            van.started = True
-            await progress.start_route(self.services, van.driver_id, actor="driver")
-            await self._head_on(van)
-            return
-        if van.busy_until is not None and now >= van.busy_until and van.heading_to is not None:
-            await self._at_the_door(van)
-            await self._head_on(van)
+        """Everything the van has come to by now: leave the depot, reach a door, finish there."""
+        while (move := van.next_move) is not None and move <= self.clock.now():
+            if not van.started:
+                van.started = True
+                await progress.start_route(self.services, van.driver_id, actor="driver")
+                await self._head_on(van)
+            elif van.busy_until is None:
+                await self._arrive(van)
+            else:
+                await self._at_the_door(van)
+                await self._head_on(van)
+
+    async def _arrive(self, van: Van) -> None:
+        """At the door: "arrived", a wait if the promised window has not opened, then the stop's real time."""
+        assert van.heading_to is not None
+        assert van.arrives is not None
+        with contextlib.suppress(ConflictError):  # rescheduled or cancelled meanwhile: drive on
+            await progress.record_stop_event(
+                self.services, van.heading_to, progress.StopEvent.ARRIVED, actor="driver"
+            )
+        begins = max(van.arrives, van.opens) if van.opens is not None else van.arrives
+        van.busy_until = begins + self.world.service(van.service_s)
 
     async def _at_the_door(self, van: Van) -> None:
         delivery_id = van.heading_to
@@ -203,7 +250,7 @@ class Day:
         )
         with contextlib.suppress(ConflictError):  # rescheduled or cancelled meanwhile: drive on
             await progress.record_stop_event(self.services, delivery_id, event, reason=reason, actor="driver")
-        van.heading_to, van.busy_until = None, None
+        van.heading_to, van.arrives, van.busy_until = None, None, None
 
     async def _head_on(self, van: Van) -> None:
         """Pick the next stop of the van's *current* route (re-plans may have changed it) and drive there."""
@@ -213,10 +260,9 @@ class Day:
             return
         delivery_id, location, promised_start, service_s = nxt
         matrix = await self.services.day_matrix(self.options.day).table([van.at, location])
-        drive = int(matrix.durations[0, 1]) * van.pace * self.rng.lognormvariate(0, 0.15)
-        arrive = max(self.clock.now() + timedelta(seconds=drive), promised_start)
-        van.at, van.heading_to = location, delivery_id
-        van.busy_until = arrive + timedelta(seconds=service_s)
+        now = self.clock.now()
+        van.arrives = now + self.world.drive(float(matrix.durations[0, 1]), van.pace, now)
+        van.at, van.heading_to, van.opens, van.service_s = location, delivery_id, promised_start, service_s
         if self.rng.random() < 0.5:  # about half the drivers share their live location
             await progress.update_position(
                 self.services, van.driver_id, location.lat, location.lon, actor="driver"

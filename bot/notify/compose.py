@@ -100,10 +100,12 @@ class Composer:
         keyboard: buttons.Keyboard | None = None,
         about: Sequence[int] = (),
         edit: int | None = None,
+        promise: int | None = None,
     ) -> NewMessage:
         """Render for `to`. On Telegram a message gets the buttons its kind offers (bot/notify/buttons.py),
         unless `keyboard` says otherwise. `about`: the deliveries a driver's note is about (kept in the
-        payload for the note's "Got it")."""
+        payload for the note's "Got it"). `promise`: the version of the delivery's promise this message
+        states, which queuing it marks as told (bot/store/promises.py)."""
         common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
         rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
         # What it takes to render it again for the recipient's next channel, if this one stops working.
@@ -120,6 +122,8 @@ class Composer:
             payload["deliveries"] = list(about)
         if edit is not None and to.channel is Channel.TELEGRAM:
             payload["edit"] = edit  # the Telegram message to change in place, instead of a new one
+        if promise is not None:
+            payload["promise"] = promise
         return NewMessage(
             idem_key=key,
             kind=kind.value,

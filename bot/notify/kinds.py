@@ -67,7 +67,8 @@ COMMON = ("brand", "name", "order_id")
 # Formatted values: `window` = "14:00-15:00", `day` = "Mon 23 Nov" / "Mo. 23. Nov.", `time` = "14:20".
 KINDS: dict[Kind, KindSpec] = {
     Kind.PRE_DELIVERY: KindSpec(Audience.RECIPIENT, False, ("day", "window", "track_url")),
-    Kind.OUT_FOR_DELIVERY: KindSpec(Audience.RECIPIENT, False, ("window", "track_url")),
+    # Urgent: quiet hours must not hold it past the van's departure, or "nearby" would come first.
+    Kind.OUT_FOR_DELIVERY: KindSpec(Audience.RECIPIENT, True, ("window", "track_url")),
     Kind.NEARBY: KindSpec(Audience.RECIPIENT, True, ("minutes", "stops_away", "time")),
     Kind.DELAY: KindSpec(Audience.RECIPIENT, True, ("old_window", "window")),
     Kind.WINDOW_UPDATED: KindSpec(Audience.RECIPIENT, False, ("day", "old_window", "window")),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store import receipts
+from bot.store import promises, receipts
 from bot.store.tables import messages
 
 
@@ -78,12 +78,17 @@ class Outcome:
 
 
 async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetime) -> int:
-    """Insert messages; a key already in the outbox is skipped (same change, same message, once)."""
+    """Insert messages; a key already in the outbox is skipped (same change, same message, once).
+
+    A message that states a promise (`payload["promise"]`, its version) marks that version told, in the
+    same transaction: the ledger knows what each recipient has heard."""
     if not new:
         return 0
     rows = [_row(message, now) for message in new]
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(messages)
     result = await conn.execute(insert.on_conflict_do_nothing(index_elements=["idem_key"]), rows)
+    told = [(m.delivery_id, m.payload["promise"]) for m in new if m.delivery_id and "promise" in m.payload]
+    await promises.mark_told(conn, told, now)
     return max(result.rowcount, 0)
 
 
@@ -239,6 +244,17 @@ async def latest_sent(
     return found
 
 
+async def settled_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Which of these keys belong to messages that are done: sent, or ended without being sent."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        query = sa.select(messages.c.idem_key).where(
+            messages.c.idem_key.in_(keys[start : start + 500]), messages.c.status.in_(FINAL)
+        )
+        found.update((await conn.execute(query)).scalars())
+    return found
+
+
 async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
     """Which of these idempotency keys are in the outbox already (so nothing is rendered twice)."""
     found: set[str] = set()
@@ -282,3 +298,16 @@ async def release(conn: AsyncConnection, delivery_id: int, now: datetime) -> int
 async def exists(conn: AsyncConnection, key: str) -> bool:
     query = sa.select(messages.c.id).where(messages.c.idem_key == key)
     return (await conn.execute(query)).first() is not None
+
+
+async def of_kind_since(conn: AsyncConnection, kind: str, since: datetime) -> list[sa.RowMapping]:
+    """The messages of `kind` queued at or after `since`, oldest first: id, key, driver, time and payload."""
+    columns = (
+        messages.c.id,
+        messages.c.idem_key,
+        messages.c.driver_id,
+        messages.c.created_at,
+        messages.c.payload,
+    )
+    query = sa.select(*columns).where(messages.c.kind == kind, messages.c.created_at >= since)
+    return list((await conn.execute(query.order_by(messages.c.id))).mappings())

@@ -1,4 +1,9 @@
-"""The promise ledger: every window a recipient was told, versioned; the latest is the promise."""
+"""The promise ledger: every window we hold for a recipient, versioned; the latest is the promise.
+
+A version is *told* once a message stating it is queued (`told_at`, set by `bot.store.outbox.enqueue`):
+a re-plan that moves a window by less than the threshold makes a new version nobody is told of, and the
+next change is measured against the last version told, so small slips that add up still reach them.
+"""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ class Promise:
     start: datetime
     end: datetime
     reason: str
+    told_at: datetime | None = None
 
 
 _LEDGER = [promises.c[f] for f in Promise.__slots__]  # a row of these is a Promise, by position
@@ -57,6 +63,50 @@ async def current_for_day(conn: AsyncConnection, day: date) -> dict[int, Promise
         .where(deliveries.c.date == day, promises.c.version == latest.scalar_subquery())
     )
     return {r.delivery_id: Promise(*r) for r in await conn.execute(query)}
+
+
+async def last_told(conn: AsyncConnection, delivery_ids: Iterable[int]) -> dict[int, Promise]:
+    """The latest version told to each of these deliveries' recipients (none: never told)."""
+    ids = list(delivery_ids)
+    older = promises.alias("older")
+    latest = sa.select(sa.func.max(older.c.version)).where(
+        older.c.delivery_id == promises.c.delivery_id, older.c.told_at.is_not(None)
+    )
+    found: dict[int, Promise] = {}
+    for n in range(0, len(ids), _CHUNK):
+        query = sa.select(*_LEDGER).where(
+            promises.c.delivery_id.in_(ids[n : n + _CHUNK]), promises.c.version == latest.scalar_subquery()
+        )
+        found.update((r.delivery_id, Promise(*r)) for r in await conn.execute(query))
+    return found
+
+
+async def last_told_for_day(conn: AsyncConnection, day: date) -> dict[int, Promise]:
+    """The latest version told to each recipient of `day`'s deliveries."""
+    older = promises.alias("older")
+    latest = sa.select(sa.func.max(older.c.version)).where(
+        older.c.delivery_id == promises.c.delivery_id, older.c.told_at.is_not(None)
+    )
+    query = (
+        sa.select(*_LEDGER)
+        .join(deliveries, deliveries.c.id == promises.c.delivery_id)
+        .where(deliveries.c.date == day, promises.c.version == latest.scalar_subquery())
+    )
+    return {r.delivery_id: Promise(*r) for r in await conn.execute(query)}
+
+
+async def mark_told(conn: AsyncConnection, told: Iterable[tuple[int, int]], now: datetime) -> None:
+    """(delivery id, version) pairs a message has just stated; a version keeps its first time told."""
+    for delivery_id, version in set(told):
+        await conn.execute(
+            promises.update()
+            .where(
+                promises.c.delivery_id == delivery_id,
+                promises.c.version == version,
+                promises.c.told_at.is_(None),
+            )
+            .values(told_at=now)
+        )
 
 
 async def record(conn: AsyncConnection, new: Sequence[Promise], now: datetime) -> None:

@@ -310,7 +310,8 @@ inbox = sa.Table(
     sa.Index("ix_inbox_status_received", "status", "received_at"),  # ...and those never handled
 )
 
-# The promise ledger: every window a recipient was told, in order. The highest version is the promise.
+# The promise ledger: every window held for a recipient, in order; the highest version is the promise,
+# and `told_at` says whether (and since when) the recipient knows it.
 promises = sa.Table(
     "promises",
     metadata,
@@ -319,8 +320,9 @@ promises = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("start", UtcDateTime, nullable=False),
     sa.Column("end", UtcDateTime, nullable=False),
-    sa.Column("reason", sa.String(32), nullable=False),  # planned | rescheduled | replanned | late
+    sa.Column("reason", sa.String(32), nullable=False),  # planned | rescheduled | late
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("told_at", UtcDateTime),  # when a message stating this window was first queued; None: untold
     sa.UniqueConstraint("delivery_id", "version", name="uq_promises_delivery_version"),
 )
 

@@ -14,6 +14,7 @@ from bot.store.plans import PlanHeader, RouteView, StopView
 from bot.store.promises import Promise
 from bot.usecases.specs import job_spec, vehicle_spec
 from eta.geo import LatLon
+from eta.learning import NOTHING_LEARNED, Learned
 from eta.model import AT_DEPOT, DayState, JobSpec, VanState
 
 FINISHED = frozenset({Status.DELIVERED, Status.FAILED, Status.CANCELLED})
@@ -30,6 +31,8 @@ class Day:
     promises: Mapping[int, Promise]
     drivers: Mapping[int, Driver]
     depots: Mapping[int, Depot]
+    told: Mapping[int, Promise]  # the last version each recipient was told (bot/store/promises.py)
+    learned: Learned = NOTHING_LEARNED  # pace, stop times and arrival scatter (bot/usecases/learning.py)
 
     def remaining(self, route: RouteView) -> list[StopView]:
         return [s for s in route.stops if self.deliveries[s.delivery_id].status not in FINISHED]
@@ -58,7 +61,8 @@ async def load_day(conn: AsyncConnection, day: date) -> Day | None:
     routes = {route.driver_id: route for route in await plans.route_views(conn, header.id, by_id)}
     drivers = {d.id: d for d in await fleet.list_drivers(conn)}
     depots = {d.id: d for d in (await fleet.depots_by_code(conn)).values()}
-    return Day(header, routes, by_id, await promises.current_for_day(conn, day), drivers, depots)
+    current, told = await promises.current_for_day(conn, day), await promises.last_told_for_day(conn, day)
+    return Day(header, routes, by_id, current, drivers, depots, told)
 
 
 def day_state(day: Day, now: datetime, changed: Mapping[int, JobSpec] | None = None) -> DayState:
@@ -70,14 +74,17 @@ def day_state(day: Day, now: datetime, changed: Mapping[int, JobSpec] | None = N
         route = day.routes.get(driver.id)
         left = [s.delivery_id for s in day.remaining(route)] if route else []
         on_routes.update(left)
-        spec = vehicle_spec(driver, day.depots[driver.depot_id], day.plan.date)
+        spec = vehicle_spec(driver, day.depots[driver.depot_id], day.plan.date, day.learned, now)
         loaded = frozenset(d for d in left if day.deliveries[d].status in ON_BOARD)
         skills = spec.skills if departed(day, route) else spec.skills | {AT_DEPOT}
         here = where_now(day, driver, route, spec.start)
         vans.append(VanState(replace(spec, start=here, skills=skills), tuple(left), loaded))
     todo = on_routes | {d for d in changed if d not in on_routes}
     on_board = {d for van in vans for d in van.loaded}
-    jobs = tuple(_needs_depot(changed.get(d) or job_spec(day.deliveries[d]), on_board) for d in sorted(todo))
+    jobs = tuple(
+        _needs_depot(changed.get(d) or job_spec(day.deliveries[d], day.learned), on_board)
+        for d in sorted(todo)
+    )
     promised = {d: (p.start, p.end) for d, p in day.promises.items() if d in todo and d not in changed}
     return DayState(tuple(vans), jobs, promised)
 
@@ -94,9 +101,16 @@ def _needs_depot(job: JobSpec, on_board: set[int]) -> JobSpec:
 
 
 def where_now(day: Day, driver: Driver, route: RouteView | None, home: LatLon) -> LatLon:
-    """Once the van has left: its reported position, else its last finished stop. Before: where it starts."""
+    """Once the van has left: the stop it has arrived at, else its reported position, else its last
+    finished stop. Before: where it starts."""
     if not departed(day, route):
         return home
+    at_door = (
+        [s for s in route.stops if day.deliveries[s.delivery_id].status is Status.ARRIVED] if route else []
+    )
+    if at_door:
+        here = day.deliveries[at_door[0].delivery_id]
+        return LatLon(here.lat, here.lon)
     if driver.position_lat is not None and driver.position_lon is not None:
         return LatLon(driver.position_lat, driver.position_lon)
     done = [s for s in route.stops if day.deliveries[s.delivery_id].status in FINISHED] if route else []

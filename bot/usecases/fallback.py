@@ -44,6 +44,7 @@ async def reroute(
             due_at=now,
             delivery_id=row["delivery_id"],
             valid_until=row["valid_until"],
+            promise=row["payload"].get("promise"),
         )
         await outbox.enqueue(conn, [again], now)
 

@@ -90,6 +90,7 @@ async def link_chat(services: Services, inbox_id: int, token: str, chat_id: str)
             order_id=delivery.order_id,
             due_at=now,
             delivery_id=delivery.id,
+            promise=promise.version if promise else None,
         )
         await outbox.enqueue(conn, [greeting], now)
         await inbox.finish(conn, inbox_id, now, delivery_id=delivery.id, intent="Link")

@@ -214,7 +214,7 @@ async def _tell(
         to,
         kind,
         fields,
-        key=f"{delivery.id}:{kind.value}",
+        key=f"{delivery.id}:{kind.value}:{delivery.date.isoformat()}",  # once per attempt day
         order_id=delivery.order_id,
         due_at=now + hold if waits else now,
         delivery_id=delivery.id,

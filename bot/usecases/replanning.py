@@ -106,8 +106,9 @@ def _stops(
         delivery = day.deliveries[stop.job_id]
         promise = day.promises.get(stop.job_id)
         if stop.job_id in changed or promise is None or not promise.start <= stop.arrival <= promise.end:
+            errors = day.learned.errors(stop.arrival - route.start_at)  # where parcels this far ahead came
             start, end = promised_window(
-                stop.arrival, (delivery.window_start, delivery.window_end), width, align
+                stop.arrival, (delivery.window_start, delivery.window_end), width, align, errors=errors
             )
             reason = "planned" if promise is None else ("rescheduled" if stop.job_id in changed else "late")
             promise = Promise(stop.job_id, (promise.version if promise else 0) + 1, start, end, reason)
@@ -179,6 +180,7 @@ def _changed(
         name=delivery.name,
         address=delivery.address,
         window=window,
+        notes=delivery.notes,
         instructions=delivery.safe_drop or "",
         access_code=delivery.access_code or "",
         changed=marks,
@@ -217,19 +219,24 @@ async def _tell(
     composer: Composer,
     changed: frozenset[int],
 ) -> None:
-    """One message per new promise that moved past the threshold (not to the person who asked for it)."""
-    threshold = timedelta(minutes=settings.messages.moved_threshold_minutes)
+    """One message per new promise that moved past the threshold from the last window the recipient was
+    told (not to the person who asked for it): "delay" once the parcel is on board, else "updated window".
+    Nobody told yet hears the promise from the pre-delivery notice."""
     queued: list[NewMessage] = []
     for delivery_id, promise in revision.promises.items():
-        old = day.promises.get(delivery_id)
-        if delivery_id in changed or old is None or abs(promise.start - old.start) <= threshold:
+        told, delivery = day.told.get(delivery_id), day.deliveries[delivery_id]
+        if delivery_id in changed or told is None:
             continue
-        delivery = day.deliveries[delivery_id]
-        message = await _window_message(conn, composer, delivery, old, promise, now)
+        on_road = delivery.status in ON_BOARD
+        rules = settings.messages
+        minutes = rules.delay_threshold_minutes if on_road else rules.moved_threshold_minutes
+        if abs(promise.start - told.start) <= timedelta(minutes=minutes):
+            continue
+        message = await window_message(conn, composer, delivery, told, promise, now)
         if message is not None:
             queued.append(message)
             revision.told.append(delivery_id)
-        if promise.reason == "late" and delivery.status in ON_BOARD:
+        if promise.reason == "late" and on_road:
             await escalations.open_one(
                 conn, now, escalations.Reason.LATE, "promise broken by a re-plan", delivery_id=delivery_id
             )
@@ -237,9 +244,12 @@ async def _tell(
     await outbox.enqueue(conn, queued, now)
 
 
-async def _window_message(
+async def window_message(
     conn: AsyncConnection, composer: Composer, delivery: Delivery, old: Promise, new: Promise, now: datetime
 ) -> NewMessage | None:
+    """A "delay" (on board) or "updated window" message from `old`, what they were told, to `new`.
+
+    None when there is nobody to tell (no working contact, or support paused the delivery)."""
     contact = pick_contact(await contacts.for_recipient(conn, delivery.recipient_id))
     if contact is None or delivery.paused:
         return None
@@ -261,6 +271,7 @@ async def _window_message(
         due_at=now,
         delivery_id=delivery.id,
         valid_until=new.end,
+        promise=new.version,
     )
 
 

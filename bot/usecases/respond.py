@@ -31,6 +31,8 @@ from bot.store.promises import Promise
 from bot.usecases import driver_notes, rescheduling
 from bot.usecases.rescheduling import Slot
 
+# Replies that state the delivery's current window (telling the recipient that promise).
+STATES_WINDOW = frozenset({Kind.CONFIRMED, Kind.RESCHEDULED, Kind.STATUS})
 # Deliveries a message can be about: still open, or finished recently enough to rate or report.
 RECENT = timedelta(days=3)
 
@@ -200,6 +202,7 @@ async def _send(turn: Turn, replies: list[Reply]) -> None:
                 order_id=turn.delivery.order_id,
                 due_at=turn.now,
                 delivery_id=turn.delivery.id,
+                promise=turn.promise.version if turn.promise and reply.kind in STATES_WINDOW else None,
             )
         )
     await outbox.enqueue(turn.conn, queued, turn.now)
@@ -259,7 +262,9 @@ async def ask_slots(turn: Turn, _: intents.AskSlots) -> list[Reply]:
 
 async def _offer(turn: Turn, prefix: list[Reply] | None = None) -> list[Reply]:
     settings, matrix = turn.services.settings, turn.services.day_matrix(turn.delivery.date)
-    offered = await rescheduling.offer(turn.conn, turn.delivery, turn.now, settings, matrix)
+    offered = await rescheduling.offer(
+        turn.conn, turn.delivery, turn.now, settings, matrix, learner=turn.services.learner()
+    )
     if not offered:
         await escalations.open_one(
             turn.conn,
@@ -302,6 +307,7 @@ async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
         services.settings,
         services.composer,
         services.day_matrix(turn.delivery.date),
+        learner=services.learner(),
     )
     if promise is None:
         return await _offer(turn, prefix=_refused(turn, "taken"))
@@ -320,7 +326,9 @@ async def _wished(turn: Turn, wish: intents.Wish) -> list[Reply]:
     if current is not None and rescheduling.fits(current, wish, zone, turn.delivery.date):
         return [Reply(Kind.CONFIRMED, _window(turn))]
     settings, matrix = turn.services.settings, turn.services.day_matrix(turn.delivery.date)
-    offered = await rescheduling.offer(turn.conn, turn.delivery, turn.now, settings, matrix, wish=wish)
+    offered = await rescheduling.offer(
+        turn.conn, turn.delivery, turn.now, settings, matrix, wish=wish, learner=turn.services.learner()
+    )
     if not offered:
         return await _offer(turn, prefix=_refused(turn, "wish"))
     return _slots(turn, offered)

@@ -165,7 +165,9 @@ async def slots(services: Services, delivery_id: int) -> list[Slot]:
         if await _refusal(conn, delivery, now, services) is not None:
             return []
         matrix = services.day_matrix(delivery.date)
-        return await rescheduling.offer(conn, delivery, now, services.settings, matrix)
+        return await rescheduling.offer(
+            conn, delivery, now, services.settings, matrix, learner=services.learner()
+        )
 
 
 async def reschedule(services: Services, staff: StaffUser, delivery_id: int, slot: Slot) -> promises.Promise:
@@ -179,7 +181,15 @@ async def reschedule(services: Services, staff: StaffUser, delivery_id: int, slo
         if slot in grid:
             matrix = services.day_matrix(delivery.date)
             promise = await rescheduling.take(
-                conn, delivery, slot, now, services.settings, services.composer, matrix, actor=actor(staff)
+                conn,
+                delivery,
+                slot,
+                now,
+                services.settings,
+                services.composer,
+                matrix,
+                actor=actor(staff),
+                learner=services.learner(),
             )
         if promise is None:
             raise ConflictError("That time is no longer possible; pick one of the times offered now.")
@@ -204,7 +214,7 @@ async def _tell_rescheduled(
     }
     message = composer.message(
         to, Kind.RESCHEDULED, fields, key=f"staff-rescheduled:{delivery.id}:{promise.version}",
-        order_id=delivery.order_id, due_at=now, delivery_id=delivery.id,
+        order_id=delivery.order_id, due_at=now, delivery_id=delivery.id, promise=promise.version,
     )  # fmt: skip
     await outbox.enqueue(conn, [message], now)
     return True

@@ -192,9 +192,19 @@ async def start_route(services: ServicesDep, driver_id: Id) -> Any:
 async def create_plan(services: ServicesDep, body: schemas.PlanRequest) -> Any:
     """Plan the day with VROOM: routes, planned arrivals, promised windows; unassigned jobs with reasons."""
     result = await planning.plan_date(
-        services.store, services.clock, services.settings.eta, services.matrix, body.date, actor="api"
+        services.store,
+        services.clock,
+        services.settings.eta,
+        services.matrix,
+        body.date,
+        actor="api",
+        composer=services.composer,
     )
-    return _plan_out(result.plan, result.routes, result.unassigned)
+    return {
+        **_plan_out(result.plan, result.routes, result.unassigned),
+        "kept": result.kept,
+        "told": result.told,
+    }
 
 
 @router.get("/plans/{day}", response_model=schemas.PlanOut, tags=["plans"])

@@ -89,6 +89,8 @@ class PlanOut(BaseModel):
     created_at: datetime
     routes: list[RouteOut]
     unassigned: list[UnassignedOut]
+    kept: int = 0  # windows already told that this plan kept (POST only)
+    told: int = 0  # recipients told of a window this plan had to move (POST only)
 
 
 class ImportOut(BaseModel):

@@ -1,13 +1,16 @@
 """A planned day on the virtual clock, with helpers to read the outbox as a recipient would."""
 
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from bot.clock import ManualClock
+from bot.domain import invariants
 from bot.services import Services
+from bot.store import day_facts
 from bot.store.tables import messages
 from bot.usecases.fleet import FleetIn
 from bot.usecases.intake import import_deliveries
@@ -15,6 +18,18 @@ from bot.usecases.planning import plan_date
 from tests.conftest import DAY
 
 MORNING = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # 07:30 in Berlin, vans not yet out
+
+
+@pytest.fixture(autouse=True)
+async def invariants_hold(services: Services) -> AsyncIterator[None]:
+    """Every scenario ends with the ledger and the outbox agreeing: no window changed without a message,
+    no message out of order (bot/domain/invariants.py), on the day and the days around it."""
+    yield
+    thresholds = invariants.thresholds(services.settings.messages)
+    async with services.store.read() as conn:
+        for offset in range(-1, 4):
+            facts = await day_facts.load(conn, DAY + timedelta(days=offset))
+            assert invariants.check(facts, *thresholds) == []
 
 
 @pytest.fixture

@@ -45,13 +45,20 @@ async def test_the_scheduler_announces_the_day_then_the_van(
     assert len(await outbox_rows(services, kind="driver-route")) >= 1
 
     await progress.start_route(services, route.driver_id, actor="test")
+    clock.set(route.stops[0].planned_arrival - timedelta(minutes=20))
     await fill_outbox(services)
-    await fill_outbox(services)  # a second tick adds nothing
     ofd = await outbox_rows(services, kind="out-for-delivery")
     assert sorted(r["delivery_id"] for r in ofd) == sorted(s.delivery_id for s in route.stops)
+    assert await outbox_rows(services, kind="nearby") == []  # never in the same tick as out-for-delivery
+    await services.dispatcher().drain()  # out-for-delivery goes...
+    await fill_outbox(services)  # ...and only then "nearby" is queued
+    await fill_outbox(services)  # a third tick adds nothing
     nearby = await outbox_rows(services, kind="nearby")
     assert [r["delivery_id"] for r in nearby] == [s.delivery_id for s in route.stops[: len(nearby)]]
     assert 1 <= len(nearby) <= services.settings.messages.nearby_stops + 1
+    bound = timedelta(minutes=services.settings.messages.nearby_stops_max_minutes)
+    arrival = {s.delivery_id: s.planned_arrival for s in route.stops}
+    assert all(arrival[r["delivery_id"]] - r["created_at"] <= bound for r in nearby)
 
 
 async def test_delivered_asks_for_a_rating_and_failed_offers_new_times(
@@ -95,6 +102,7 @@ async def test_a_van_running_late_tells_its_recipients_once_and_escalates(
 ) -> None:
     services = planned_day
     route = await first_route(services)
+    await fill_outbox(services)  # the pre-delivery notices tell everyone their window
     await progress.start_route(services, route.driver_id, actor="test")
     async with services.store.read() as conn:
         before = await promises.current(conn, [s.delivery_id for s in route.stops])

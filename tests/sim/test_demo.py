@@ -1,5 +1,6 @@
 """`doorstep demo`, small: a simulated day runs to its summary through the real system and loses nothing."""
 
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -21,8 +22,10 @@ def test_a_small_demo_day_runs_to_its_summary(tmp_path: Path, monkeypatch: pytes
     result = doorstep("demo", "--deliveries", "14", "--drivers", "2", "--seed", "5", "--out", "day")
     assert result.exit_code == 0, result.output
     out = result.output
-    for figure in ("first-attempt success", "delivered inside the promise", "latency p50 / p95"):
+    for figure in ("first-attempt success", "inside the agreed window", "latency p50 / p95"):
         assert figure in out
+    assert re.search(r"windows changed untold\W+0\W", out), out  # the invariants held all day
+    assert re.search(r"messages out of order\W+0\W", out), out
     report = tmp_path / "day" / "report.html"
     assert f"Report: {report}" in out.replace("\n", "")
     assert "<svg" in report.read_text(encoding="utf-8")
