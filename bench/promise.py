@@ -71,16 +71,22 @@ def _num(value: float | None) -> str:
     return "nan" if value is None else f"{value:.1f}"
 
 
-async def run(seeds: Sequence[int], deliveries: int, drivers: int, roads: Path | None, day: date) -> None:
-    print(f"promise: {len(seeds)} demo days, {deliveries} deliveries, {drivers} vans, 60-minute windows, "
+async def run(
+    seeds: Sequence[int], deliveries: int, drivers: int, roads: Path | None, day: date, history: int
+) -> None:
+    print(f"promise: {len(seeds)} demo days after {history} earlier days each, {deliveries} deliveries, "
+          f"{drivers} vans, 60-minute windows, "
           f"{'roads of ' + roads.name if roads else 'straight lines'}; thresholds {MessagesSettings()
           .moved_threshold_minutes} / {MessagesSettings().delay_threshold_minutes} min")  # fmt: skip
     summaries: list[Summary] = []
     with tempfile.TemporaryDirectory(prefix="doorstep-promise-") as scratch:
         for seed in seeds:
             started = time.perf_counter()
-            options = DemoOptions(Path(scratch) / f"seed-{seed}", day, deliveries, drivers, seed, roads)
-            result = await run_demo(options)
+            folder = Path(scratch) / f"seed-{seed}"
+            for back in range(history, 0, -1):  # earlier days of the same fleet, in the same database
+                earlier = day - timedelta(days=2 * back)  # every other day: a day's run spans two dates
+                await run_demo(DemoOptions(folder, earlier, deliveries, drivers, seed + 1000 * back, roads))
+            result = await run_demo(DemoOptions(folder, day, deliveries, drivers, seed, roads))
             summaries.append(result.summary)
             print(line(f"seed={seed}", [result.summary]))
             print(detail(seed, result.summary.figures, time.perf_counter() - started))
@@ -97,11 +103,17 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=120)
     parser.add_argument("--drivers", type=int, default=4)
     parser.add_argument("--no-roads", action="store_true", help="straight lines even with the Monaco extract")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="earlier days run first into each seed's database (to learn from)",
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     roads = None if args.no_roads else monaco_extract()
     day = SystemClock().now().date() + timedelta(days=1)
-    asyncio.run(run(seeds, args.deliveries, args.drivers, roads, day))
+    asyncio.run(run(seeds, args.deliveries, args.drivers, roads, day, args.history))
 
 
 if __name__ == "__main__":

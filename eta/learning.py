@@ -1,8 +1,8 @@
 """ETAs that learn: how fast each van really drives, how long stops really take, how arrivals scatter.
 
 Pure: traces of what happened in, a frozen model out. Every estimate leans towards what the planner
-assumes without data (pace 1.0, the configured service time, a window centred on the arrival) in
-proportion to how little it has seen, so a thin hour or one odd stop moves it little.
+assumes without data (pace 1.0, the configured service time, `prior_errors`) in proportion to how
+little it has seen, so a thin hour or one odd stop moves it little.
 
 - Pace: travel time ÷ matrix time, the fleet's x a factor per van x a factor per local hour, from
   each leg between a stop (or the depot) and the driver's "arrived" at the next. VROOM gets it as
@@ -37,6 +37,9 @@ SPEED_LIMITS = (0.2, 5.0)  # VROOM takes a speed factor in (0, 5]
 HORIZONS_MIN = (20, 45, 90, 150, 240, 360)  # upper edges of the scatter's horizon bands, minutes
 MIN_ERRORS = 20  # fewer errors than this in a band: its neighbours' are added
 MAX_ERRORS = 600  # per band, the most recent
+# The scatter assumed where none is learned yet (prior_errors): 5 min either way, plus 5 % of the time
+# ahead early and 25 % late.
+PRIOR_BASE_S, PRIOR_EARLY, PRIOR_LATE, PRIOR_POINTS = 300.0, 0.05, 0.25, 41
 SCATTER_ROUTES = 40  # the most recent routes are replayed (each from every stop: n² predictions)
 HOUR = timedelta(hours=1)
 
@@ -199,13 +202,23 @@ class Scatter:
     bands: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
 
     def errors(self, ahead: timedelta) -> tuple[float, ...]:
-        """The errors of predictions about as far ahead; none if even the widened band is thin."""
+        """The errors of predictions about as far ahead, with the prior's (`prior_errors`) among them, so
+        that a thin band leans on what is assumed; the prior's alone if even the widened band is thin."""
         band = bisect.bisect_left(HORIZONS_MIN, ahead / timedelta(minutes=1))
         for reach in range(len(HORIZONS_MIN) + 1):
             near = [e for b in range(band - reach, band + reach + 1) for e in self.bands.get(b, ())]
             if len(near) >= MIN_ERRORS:
-                return tuple(sorted(near))
-        return ()
+                return tuple(sorted([*near, *prior_errors(ahead)]))
+        return prior_errors(ahead)
+
+
+def prior_errors(ahead: timedelta) -> tuple[float, ...]:
+    """What is assumed before any hand-over is seen: a route runs late more often than early, more so
+    the further ahead (delays add up along it, a van ahead waits): errors spread evenly from
+    -(PRIOR_BASE + PRIOR_EARLY x ahead) to +(PRIOR_BASE + PRIOR_LATE x ahead), in seconds."""
+    horizon = max(ahead.total_seconds(), 0.0)
+    low, high = -(PRIOR_BASE_S + PRIOR_EARLY * horizon), PRIOR_BASE_S + PRIOR_LATE * horizon
+    return tuple(low + (high - low) * n / (PRIOR_POINTS - 1) for n in range(PRIOR_POINTS))
 
 
 def replay(trace: Trace, pace: Pace, service: ServiceTimes) -> Iterator[tuple[float, float]]:

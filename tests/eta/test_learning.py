@@ -1,5 +1,6 @@
 """ETAs that learn (eta/learning.py): known observations give known estimates; thin data falls back."""
 
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -138,8 +139,9 @@ def test_a_route_that_keeps_its_pace_is_predicted_to_the_second_apart_from_the_h
     assert learned.pace.at(1, 9) == pytest.approx(1.0)
     assert learned.service.seconds(DOOR) == 180
     errors = learned.errors(timedelta(minutes=30))
-    assert errors
-    assert set(errors) == {180.0}  # handed over after the time at the door
+    seen = Counter(errors) - Counter(learning.prior_errors(timedelta(minutes=30)))
+    assert set(seen) == {180.0}  # handed over after the time at the door
+    assert abs(quantile(errors, 0.5) - 180) <= 30  # the likely hand-over is what was seen
 
 
 def test_learned_from_slow_days_the_replay_is_unbiased() -> None:
@@ -150,11 +152,22 @@ def test_learned_from_slow_days_the_replay_is_unbiased() -> None:
     assert abs(quantile(far, 0.5) - 360) < 60
 
 
-def test_no_data_no_scatter_and_no_change() -> None:
+def test_no_data_no_change_and_the_prior_scatter() -> None:
     learned = learn([], 0.6)
-    assert learned.errors(timedelta(hours=2)) == ()
     assert learned.speed_factor(1, at(8), at(18), UTC_ZONE) == 1.0
     assert learned.service.seconds(DOOR) == 180
+    soon, later = learned.errors(timedelta(minutes=20)), learned.errors(timedelta(hours=5))
+    assert (soon[0], soon[-1]) == (-360, 600)  # 5 min either way, plus 5 % early and 25 % late of 20 min
+    assert (later[0], later[-1]) == (-1200, 4800)
+    assert learned.errors(timedelta(hours=2)) == learning.prior_errors(timedelta(hours=2))
+
+
+def test_with_nothing_learned_a_far_stop_gets_its_late_slack_and_a_near_one_is_centred() -> None:
+    day = (at(8), at(18))
+    near = NOTHING_LEARNED.errors(timedelta(minutes=20))
+    far = NOTHING_LEARNED.errors(timedelta(hours=5))
+    assert promised_window(at(10), day, errors=near) == (at(9, 30), at(10, 30))
+    assert promised_window(at(10), day, errors=far) == (at(10), at(11))  # late more likely than early
 
 
 def test_a_route_is_re_timed_hour_by_hour() -> None:
