@@ -24,10 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.notify.kinds import Kind
+from bot.store.inbox import NEEDS_PERSON
 from bot.store.tables import deliveries, escalations, inbox, messages
 
 UNANSWERED = "unanswered"
-NEEDS_PERSON = ("NotUnderstood", "Person", "NotReceived", "Unmatched")
 
 
 @dataclass(frozen=True, slots=True)

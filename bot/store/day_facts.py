@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.console.queue import NEEDS_PERSON
 from bot.domain.figures import Attempt, DayFacts, Driver, Parcel, Sent, Version
 from bot.notify.kinds import Kind
 from bot.notify.segments import count_segments
+from bot.store.inbox import NEEDS_PERSON
 from bot.store.outbox import MessageStatus
 from bot.store.tables import (
     deliveries,

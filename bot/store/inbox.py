@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.tables import inbox
 
+# What a message was read as, when only a person can answer it (the console's queue, the figures).
+NEEDS_PERSON = ("NotUnderstood", "Person", "NotReceived", "Unmatched")
+
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
