@@ -24,7 +24,7 @@ from bot.usecases import progress
 from bot.usecases.day import load_day
 from bot.usecases.fleet import FleetIn, upsert_fleet
 from bot.usecases.inbound import sandbox_reply
-from bot.usecases.planning import PlanResult, plan_date
+from bot.usecases.planning import PlanningError, PlanResult, plan_date
 from bot.usecases.replanning import apply_replan
 from eta.model import PlannedRoute, PlannedStop, Replan
 from scheduler.jobs import fill_outbox
@@ -242,3 +242,23 @@ async def test_a_van_leaving_before_quiet_hours_end_says_out_for_delivery_before
         went = [(r.sent_at, r.kind) for r in await conn.execute(query)]
     assert [kind for _, kind in went] == ["out-for-delivery", "nearby"]
     assert all(at < quiet_until for at, _ in went)  # the van is out: quiet hours hold neither
+
+
+async def test_a_plan_that_would_move_told_windows_with_nobody_to_tell_them_is_refused(
+    planned_day: Services, clock: ManualClock, day_file: dict[str, Any]
+) -> None:
+    services = planned_day
+    clock.set(EIGHT)
+    await tick(services)
+    driver = FleetIn.model_validate({"drivers": day_file["drivers"][:1]}).drivers[0]
+    async with services.store.tx() as conn:
+        off = FleetIn(drivers=[driver.model_copy(update={"active": False})])
+        await upsert_fleet(conn, clock, off, actor="t")
+    async with services.store.read() as conn:
+        before = await promises.current_for_day(conn, DAY)
+        header = await plans.active(conn, DAY)
+    with pytest.raises(PlanningError, match="windows already told"):
+        await plan_date(services.store, clock, services.settings.eta, services.matrix, DAY, actor="test")
+    async with services.store.read() as conn:
+        assert await promises.current_for_day(conn, DAY) == before  # nothing moved, nobody left untold
+        assert await plans.active(conn, DAY) == header
