@@ -10,6 +10,8 @@ can send an SMS twice, so the dispatcher decides about retries, never the http c
 Failures (twilio-python raises `TwilioRestException` with the HTTP status and Twilio's error code):
 
 - 429, or code 20429: RETRYABLE (Twilio did not process it).
+- 21611 (the sender's queue at Twilio holds its 10 hours already): RETRYABLE, not created; the
+  dispatcher tries again later and expires it once past `valid_until`.
 - 21610 (the recipient texted STOP): PERMANENT, address "opted_out".
 - 21211 (not a valid number), 21614 (not SMS-capable): PERMANENT, address "invalid".
 - Any other 4xx: PERMANENT.
@@ -40,13 +42,14 @@ UNDELIVERABLE = {30005, 30006}
 
 def address_state(error_code: str | None) -> str | None:
     """What a delivery report's error says about the number itself: opted_out, invalid, or nothing."""
-    code = int(error_code) if error_code and error_code.isdigit() else None
+    code = int(error_code) if error_code and error_code.isascii() and error_code.isdigit() else None
     if code in OPTED_OUT:
         return "opted_out"
     return "invalid" if code in INVALID | UNDELIVERABLE else None
 
 
 TOO_MANY = 20429
+QUEUE_FULL = 21611
 
 
 class TwilioTransport:
@@ -132,7 +135,7 @@ def _rest_error(exc: TwilioRestException) -> SendError:
     status, code = int(exc.status), exc.code
     said = f"{exc.msg} (HTTP {status}, code {code})"
     label = str(code or status)
-    if status == 429 or code == TOO_MANY:
+    if status == 429 or code in (TOO_MANY, QUEUE_FULL):
         return SendError(Failure.RETRYABLE, said, code=label)
     if code in OPTED_OUT:
         return SendError(Failure.PERMANENT, said, code=label, address_state="opted_out")

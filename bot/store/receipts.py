@@ -3,6 +3,8 @@
 Reports arrive out of order and more than once, so a status only ever moves forward: a late "sent"
 never overwrites "delivered". A report for a provider id the outbox does not hold yet (the callback
 beat the dispatcher's write) is kept in `receipts` and applied when the id lands (`apply_waiting`).
+A message the provider dropped from its queue unsent, because it outlived its ValidityPeriod there,
+ends `expired` like one the dispatcher found too late: it is never sent again.
 """
 
 from collections.abc import Mapping, Sequence
@@ -28,6 +30,11 @@ RANK = {
     "canceled": 4,
     "read": 5,
 }
+
+# Twilio's errors for a message that never left its queue: 30001 queue overflow (it waited there longer
+# than its validity period), 30036 validity period expired. https://www.twilio.com/docs/api/errors/30001
+DROPPED_UNSENT = frozenset({"30001", "30036"})
+EXPIRED = "expired"  # MessageStatus.EXPIRED; bot/store/outbox.py imports this module, so not from there
 
 
 def moves_on(current: str | None, new: str) -> bool:
@@ -55,6 +62,8 @@ async def report(
             values: dict[str, Any] = {"provider_status": status, "updated_at": now}
             if error:
                 values["error"] = error
+            if status in ("failed", "undelivered") and error_code in DROPPED_UNSENT:
+                values["status"] = EXPIRED
             await conn.execute(messages.update().where(messages.c.id == row.id).values(**values))
         return int(row.id)
     await _keep(conn, channel, provider_ref, status, error_code, raw, now)

@@ -2,7 +2,7 @@
 
 Prism answers 422 to a request the spec does not allow (a missing `To`, a malformed AccountSid or
 StatusCallback, an unknown enum value) and otherwise the spec's example. The error spec is a copy with
-400 examples (21610, 21211) and a 429 example (20429) on POST Messages, chosen by a `Prefer` header.
+400 examples (21610, 21211, 21611) and a 429 example (20429) on POST Messages, chosen by a `Prefer` header.
 """
 
 import json
@@ -28,6 +28,7 @@ ERRORS = {  # example name -> (HTTP status, Twilio code, message)
     "optout": (400, 21610, "Attempt to send to unsubscribed recipient"),
     "invalid": (400, 21211, "Invalid 'To' Phone Number"),
     "busy": (429, 20429, "Too Many Requests"),
+    "overflow": (400, 21611, "This 'From' number has exceeded the maximum number of queued messages"),
 }
 ERROR_SCHEMA = {
     "type": "object",
