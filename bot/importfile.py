@@ -1,14 +1,15 @@
 """Reading delivery files (CSV or JSON) into numbered rows, and writing the rejected ones back out."""
 
 import csv
+import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.domain.intake import REQUIRED, RowError
+from bot.domain.intake import OPTIONAL, REQUIRED, RowError
 from bot.usecases.fleet import FleetIn
 
 
@@ -24,34 +25,98 @@ class DayFile:
     fleet: FleetIn | None = None
 
 
-def read_day_file(path: Path) -> DayFile:
-    """Rows numbered as a person finds them: CSV by line (header = line 1), JSON by item (from 1)."""
+CSV_DELIMITERS = (",", ";", "\t", "|")  # found from the header line; --delimiter names any other
+_KNOWN = frozenset((*REQUIRED, *OPTIONAL))
+_HINT = " (a separator other than , ; tab |: name it with --delimiter)"
+_BAD_ROW = "a field holding {d!r}, a quote or a line break must be in double quotes, a quote inside doubled"
+
+
+class _Rfc4180(csv.Dialect):
+    """CSV as RFC 4180 and spreadsheets write it: fields in double quotes, a quote inside doubled.
+    Strict: a stray quote after a quoted field is an error, not text glued onto it."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    escapechar = None
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = True
+
+
+def read_day_file(path: Path, delimiter: str | None = None) -> DayFile:
+    """Rows numbered as a person finds them: CSV by line (header = line 1), JSON by item (from 1).
+
+    `delimiter`: a CSV's field separator ("tab" or one character); by default the one of
+    CSV_DELIMITERS that splits the header line into known column names."""
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     if path.suffix.lower() == ".json":
         return _json_file(path)
-    return DayFile(list(_csv_rows(path)))
+    return DayFile(_csv_rows(path, _csv_text(path), delimiter))
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        sample = handle.read(4096)
-        handle.seek(0)
-        reader = csv.DictReader(handle, dialect=_sniff(sample))
-        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-        if missing:
-            raise ImportFileError(f"{path}: header line lacks column(s) {', '.join(missing)}")
-        line = reader.line_num + 1
-        for row in reader:
-            yield line, {key: value for key, value in row.items() if key is not None}
-            line = reader.line_num + 1
-
-
-def _sniff(sample: str) -> type[csv.Dialect]:
+def _csv_text(path: Path) -> str:
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
+        # newline="": line breaks inside quoted fields are kept as they are
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path}: not UTF-8 text (byte {exc.start}); save it as CSV UTF-8") from None
+
+
+def _csv_rows(path: Path, text: str, delimiter: str | None) -> list[tuple[int, Mapping[str, object]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), _Rfc4180, delimiter=_delimiter(text, delimiter))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        missing = [name for name in REQUIRED if name not in header]
+        if missing:
+            raise ImportFileError(f"{path}: header line lacks column(s) {', '.join(missing)}{_HINT}")
+        rows: list[tuple[int, list[str]]] = []
+        line = reader.line_num + 1
+        for record in reader:
+            if any(field.strip() for field in record):  # a blank line, or a spreadsheet's empty row
+                rows.append((line, record))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ImportFileError(f"{path}: line {reader.line_num}: {exc}") from None
+    _check_widths(path, len(header), rows, reader.dialect.delimiter)
+    return [(line, dict(zip(header, record, strict=True))) for line, record in rows]
+
+
+def _check_widths(path: Path, width: int, rows: list[tuple[int, list[str]]], delimiter: str) -> None:
+    """A row that is wider or narrower than the header would put its values under the wrong columns."""
+    said = "line {}: {} fields where the header has {}"
+    bad = [said.format(n, len(record), width) for n, record in rows if len(record) != width]
+    if bad:
+        shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ImportFileError(f"{path}: {shown} ({_BAD_ROW.format(d=delimiter)})")
+
+
+def _delimiter(text: str, named: str | None) -> str:
+    if named is not None:
+        return _named(named)
+    first = text.splitlines()[0] if text else ""
+    scores = {d: len(_KNOWN.intersection(_header_names(first, d))) for d in CSV_DELIMITERS}
+    best = max(scores, key=lambda d: scores[d])  # ties (no known name at all): a comma
+    return best if scores[best] else ","
+
+
+def _named(named: str) -> str:
+    delimiter = "\t" if named.lower() == "tab" else named
+    if len(delimiter) != 1 or delimiter.isalnum() or delimiter in '"\r\n ':
+        raise ImportFileError(
+            f"--delimiter takes 'tab' or a character other than a letter or quote: {named!r}"
+        )
+    return delimiter
+
+
+def _header_names(line: str, delimiter: str) -> list[str]:
+    try:
+        return [name.strip() for name in next(csv.reader([line], delimiter=delimiter), [])]
     except csv.Error:
-        return csv.excel
+        return []
 
 
 def _json_file(path: Path) -> DayFile:

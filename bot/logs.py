@@ -1,4 +1,5 @@
-"""Logging set-up: one format, and phone numbers masked in every record, whoever logs them."""
+"""Logging set-up: one format, phone numbers masked in every record, whoever logs them, and no
+library's record of the parameters it ran with."""
 
 import logging
 import re
@@ -28,9 +29,30 @@ class PhoneMaskFilter(logging.Filter):
         return True
 
 
+class _Floor(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+# Libraries that log what they run with its parameters below these levels: aiosqlite every statement
+# and its values at DEBUG (access codes, phones, session-token hashes), twilio its requests at INFO.
+_FLOORS = {"aiosqlite": _Floor(logging.INFO), "twilio": _Floor(logging.WARNING)}
+
+
+def hide_library_parameters() -> None:
+    """Drop those records at their own logger, whatever level anyone sets later (idempotent)."""
+    for name, floor in _FLOORS.items():
+        logging.getLogger(name).addFilter(floor)
+
+
 def setup_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(PhoneMaskFilter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    hide_library_parameters()
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -64,6 +64,7 @@ class Services:
             self.transports,
             self.settings.outbox,
             on_address_failed=functools.partial(fallback.reroute, composer=self.composer),
+            poison_after=self.settings.health.poison_after,
         )
 
     async def close(self) -> None:
@@ -76,9 +77,10 @@ class Services:
         self.sandbox.close()
 
 
-async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+async def build_services(settings: Settings, clock: Clock | None = None, *, create: bool = True) -> Services:
+    """Everything a surface needs; `create`: a missing database may be made (bot.store.db.open_store)."""
+    store = await open_store(settings.store.url, echo=settings.store.echo, create=create)
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-    store = await open_store(settings.store.url, echo=settings.store.echo)
     matrix = build_matrix_provider(settings.eta, http)
     sandbox = SandboxTransport(
         settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile

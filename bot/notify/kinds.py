@@ -80,7 +80,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.CHANGE_REFUSED: KindSpec(Audience.RECIPIENT, True, ("reason",)),
     Kind.INSTRUCTIONS_ASKED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.INSTRUCTIONS_SAVED: KindSpec(Audience.RECIPIENT, True, ("instructions", "standing")),
-    Kind.ACCESS_CODE_SAVED: KindSpec(Audience.RECIPIENT, True, ("masked_code",)),
+    Kind.ACCESS_CODE_SAVED: KindSpec(Audience.RECIPIENT, True, ()),  # no character of the code
     Kind.STATUS: KindSpec(Audience.RECIPIENT, True, ("status", "day", "window")),
     Kind.HELP: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.PERSON_REQUESTED: KindSpec(Audience.RECIPIENT, True, ()),

@@ -25,8 +25,8 @@ List fields are lists of small mappings. The renderer checks top-level names onl
 
 Other values: `minutes`, `stops_away`, `rating` (1-5) are ints; `standing` is a bool (the
 instructions apply to future deliveries too); `reason`, `status` and `place` are short localized
-phrases without a final full stop ("nobody was home", "out for delivery", "front door");
-`masked_code` uses ASCII asterisks ("**34"). For driver kinds `order_id` is the route's id.
+phrases without a final full stop ("nobody was home", "out for delivery", "front door").
+No recipient kind carries any character of an access code. For driver kinds `order_id` is the route's id.
 """
 
 from collections.abc import Mapping, Sequence

@@ -375,12 +375,7 @@ async def access_code(turn: Turn, intent: intents.AccessCode) -> list[Reply]:
     await _driver_note(
         turn, "access_code", instructions=turn.delivery.safe_drop or "", access_code=intent.code
     )
-    return [Reply(Kind.ACCESS_CODE_SAVED, {"masked_code": mask(intent.code)})]
-
-
-def mask(code: str) -> str:
-    """All but the last two characters hidden, in GSM-7 asterisks."""
-    return "*" * max(len(code) - 2, 1) + code[-2:] if len(code) > 2 else "*" * len(code)
+    return [Reply(Kind.ACCESS_CODE_SAVED)]  # says nothing of the code: not even its last digits
 
 
 async def _driver_note(turn: Turn, change: StopChange, *, instructions: str, access_code: str = "") -> None:

@@ -23,7 +23,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.access_codes import BLOT, hide_codes
 from bot.domain.deliveries import Delivery
+from bot.notify import format as fmt
 from bot.notify.compose import To, first_name, pick_contact
 from bot.notify.kinds import Channel, Kind
 from bot.notify.render import StopChange
@@ -157,23 +159,37 @@ async def resume(services: Services, staff: StaffUser, delivery_id: int) -> int:
         return released
 
 
-async def slots(services: Services, delivery_id: int) -> list[Slot]:
-    """The times the recipient would be offered now (empty when it may not be changed now)."""
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The times a delivery can move to, and the promise version they were offered against."""
+
+    version: int  # 0: nothing promised yet
+    slots: list[Slot]
+
+
+async def slots(services: Services, delivery_id: int) -> Offer:
+    """The times the recipient would be offered now (none when it may not be changed now)."""
     async with services.store.read() as conn:
         delivery = await _delivery(conn, delivery_id)
-        now = services.clock.now()
-        if await _refusal(conn, delivery, now, services) is not None:
-            return []
+        now, promise = services.clock.now(), await _promise(conn, delivery.id)
+        version = promise.version if promise else 0
+        if rescheduling.refusal(delivery, promise, now, services.settings) is not None:
+            return Offer(version, [])
         matrix = services.day_matrix(delivery.date)
-        return await rescheduling.offer(
+        offered = await rescheduling.offer(
             conn, delivery, now, services.settings, matrix, learner=services.learner()
         )
+        return Offer(version, offered)
 
 
-async def reschedule(services: Services, staff: StaffUser, delivery_id: int, slot: Slot) -> promises.Promise:
-    """Move the delivery to one of the offered times: re-planned, the recipient told, the driver noted."""
+async def reschedule(
+    services: Services, staff: StaffUser, delivery_id: int, slot: Slot, seen: int
+) -> promises.Promise:
+    """Move the delivery to one of the offered times: re-planned, the recipient told, the driver noted.
+    `seen`: the promise version the times were offered against; if it has changed since, nothing is."""
     async with services.store.tx() as conn:
         delivery, now = await _delivery(conn, delivery_id), services.clock.now()
+        await _unchanged_since(conn, delivery, seen)
         if (why := await _refusal(conn, delivery, now, services)) is not None:
             raise ConflictError(f"This delivery cannot be moved now. {REFUSALS[why]}")
         grid = await rescheduling.candidates(conn, delivery, now, services.settings)
@@ -197,6 +213,34 @@ async def reschedule(services: Services, staff: StaffUser, delivery_id: int, slo
         detail = {"to": [slot.start.isoformat(), slot.end.isoformat()], "told": told}
         await audit.record(conn, now, staff.id, "delivery.rescheduled", delivery_id, detail)
         return promise
+
+
+async def _unchanged_since(conn: AsyncConnection, delivery: Delivery, seen: int) -> None:
+    """ConflictError naming who moved it and where to, if its promise is no longer version `seen`."""
+    promise = await _promise(conn, delivery.id)
+    if (promise.version if promise else 0) == seen:
+        return
+    who = "a re-plan"
+    if promise is not None and promise.reason == "rescheduled":
+        moves = await events.of_kind(conn, "delivery.rescheduled", [delivery.id])
+        who = _who(moves[-1].actor) if moves else "someone"
+    now = f"the window is now {_window(promise, delivery.timezone)}" if promise else "it has no window now"
+    raise ConflictError(
+        f"Changed by {who} meanwhile: {now}. Yours was not applied; pick again if it must move."
+    )
+
+
+def _who(actor: str) -> str:
+    return actor.removeprefix("staff:") if actor.startswith("staff:") else f"the {actor}"
+
+
+def _window(promise: promises.Promise, zone: str) -> str:
+    day = fmt.day(fmt.local_date(promise.start, zone), "en")
+    return f"{day} {fmt.window(promise.start, promise.end, zone, Channel.TELEGRAM)}"
+
+
+async def _promise(conn: AsyncConnection, delivery_id: int) -> promises.Promise | None:
+    return (await promises.current(conn, [delivery_id])).get(delivery_id)
 
 
 async def _tell_rescheduled(
@@ -224,7 +268,8 @@ async def instructions(
     services: Services, staff: StaffUser, delivery_id: int, safe_drop: str = "", access_code: str = ""
 ) -> bool:
     """Set where to leave the parcel and/or the access code; the driver gets a stop note (True) if the
-    stop is on a route. The recipient is not messaged."""
+    stop is on a route. The recipient is not messaged. The place as the console showed it, codes
+    in it hidden, leaves the place as it is."""
     safe_drop, access_code = safe_drop.strip(), access_code.strip()
     if not safe_drop and not access_code:
         raise UseCaseError("Give a place to leave it, an access code, or both.", field="safe_drop")
@@ -236,6 +281,9 @@ async def instructions(
         delivery, now = await _delivery(conn, delivery_id), services.clock.now()
         if (why := await _refusal(conn, delivery, now, services)) is not None:
             raise ConflictError(f"The instructions cannot be changed now. {REFUSALS[why]}")
+        safe_drop = _place_typed(safe_drop, delivery)
+        if not safe_drop and not access_code:
+            raise UseCaseError("Nothing changed: the place is as it was, and no access code was given.")
         values = {"safe_drop": safe_drop} if safe_drop else {}
         values |= {"access_code": access_code} if access_code else {}
         await delivery_store.update(conn, delivery_id, values, now)
@@ -248,6 +296,16 @@ async def instructions(
         detail = {"safe_drop": bool(safe_drop), "access_code": bool(access_code), "driver_noted": noted}
         await _done(conn, now, staff, "delivery.instructions", delivery_id, detail)
         return noted
+
+
+def _place_typed(safe_drop: str, delivery: Delivery) -> str:
+    """The place typed; "" for the current one as the console shows it (its codes hidden)."""
+    if BLOT not in safe_drop:
+        return safe_drop
+    if safe_drop == hide_codes(delivery.safe_drop or "", delivery.access_code):
+        return ""
+    said = f"The place holds a hidden code ({BLOT}): write the place out in full, or give the code below."
+    raise UseCaseError(said, field="safe_drop")
 
 
 async def assign_to_me(services: Services, staff: StaffUser, escalation_id: int) -> None:
@@ -312,8 +370,7 @@ async def _delivery(conn: AsyncConnection, delivery_id: int) -> Delivery:
 async def _refusal(
     conn: AsyncConnection, delivery: Delivery, now: datetime, services: Services
 ) -> str | None:
-    promise = (await promises.current(conn, [delivery.id])).get(delivery.id)
-    return rescheduling.refusal(delivery, promise, now, services.settings)
+    return rescheduling.refusal(delivery, await _promise(conn, delivery.id), now, services.settings)
 
 
 async def _done(

@@ -21,7 +21,8 @@ def test_driver_code_prints_a_one_time_code_and_keeps_only_its_hash(
     assert stored == hashlib.sha256(code.encode()).hexdigest()
 
 
-def test_driver_code_for_an_unknown_driver_says_so(doorstep: Doorstep) -> None:
+def test_driver_code_for_an_unknown_driver_says_so(doorstep: Doorstep, tmp_path: Path) -> None:
+    assert doorstep("import", str(write_json(tmp_path / "day.json", sample_day(DAY, 4, 1)))).exit_code == 0
     result = doorstep("driver-code", "NOPE")
     assert result.exit_code == 1
     assert "no driver 'NOPE'" in result.stderr

@@ -101,7 +101,8 @@ def test_unassigned_jobs_are_listed_with_reasons(
     assert "VAN0" in listing.stdout
 
 
-def test_routes_without_a_plan_says_how_to_make_one(doorstep: Doorstep) -> None:
+def test_routes_without_a_plan_says_how_to_make_one(doorstep: Doorstep, tmp_path: Path) -> None:
+    assert doorstep("import", str(write_json(tmp_path / "day.json", sample_day(DAY, 2, 1)))).exit_code == 0
     result = doorstep("routes", "--date", "2030-01-01")
     assert result.exit_code == 1
     assert "doorstep plan --date 2030-01-01" in result.stderr

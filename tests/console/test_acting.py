@@ -16,6 +16,7 @@ from bot.store import audit, contacts, events, promises
 from bot.store.staff import StaffUser
 from bot.store.tables import deliveries, escalations, messages
 from bot.usecases.inbound import sandbox_reply
+from bot.web.console.privacy import View
 from scheduler.jobs import fill_outbox
 from tests.console.conftest import add_staff, csrf_of, sign_in
 from tests.loop.conftest import outbox_rows
@@ -152,16 +153,18 @@ async def test_reschedule_on_their_behalf_moves_the_promise_tells_them_and_notes
     assert page.status_code == 200
     offered = re.findall(SLOT_INPUT, page.text)
     assert 1 <= len(offered) <= planned_day.settings.messages.max_slots
+    shown = {"version": str(before.version)}
+    assert f'name="version" value="{before.version}"' in page.text
 
     made_up = await post(agent, f"/console/deliveries/{chosen}/reschedule", slot="2026-11-23T03:17Z|x")
     assert made_up.status_code == 422
     off_grid = "2026-11-23T13:07:00+00:00|2026-11-23T14:07:00+00:00"
-    refused = await post(agent, f"/console/deliveries/{chosen}/reschedule", slot=off_grid)
+    refused = await post(agent, f"/console/deliveries/{chosen}/reschedule", slot=off_grid, **shown)
     assert refused.status_code == 409
     assert "no longer possible" in refused.text
     assert await outbox_rows(planned_day, kind="rescheduled") == []
 
-    moved = await post(agent, f"/console/deliveries/{chosen}/reschedule", slot=offered[0])
+    moved = await post(agent, f"/console/deliveries/{chosen}/reschedule", slot=offered[0], **shown)
     assert moved.status_code == 303
     async with planned_day.store.read() as conn:
         after = (await promises.current(conn, [chosen]))[chosen]
@@ -302,7 +305,7 @@ async def test_the_partial_renders_every_form_with_its_token_and_escapes_what_it
         found = await timeline(conn, 8)
     assert found is not None
     html = app.web.state.console_templates.get_template("delivery_actions.html").render(
-        delivery=found.header, csrf_token="t0ken"
+        delivery=found.header, csrf_token="t0ken", view=View(code=found.header.access_code)
     )
     forms = html.count("<form ")
     assert forms == 3  # reply, resume (paused), instructions; rescheduling starts from the slots link

@@ -91,7 +91,6 @@ def _values(channel: Channel, locale: str, s: Sample) -> dict[str, object]:
         "slots": fmt.slots(_new_windows(day), ZONE, locale, channel),
         "instructions": phrases["instructions"],
         "standing": True,
-        "masked_code": "**34",
         "rating": 5,
         "choices": _choices(day, locale),
         "text": phrases["staff"],

@@ -242,19 +242,18 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
     ),
     # access-code-saved
     (S, "en", Kind.ACCESS_CODE_SAVED): (
-        "Doorstep: Thanks Christopher, your access code (**34) is saved. Only the driver of your "
+        "Doorstep: Thanks Christopher, your access code is saved. Only the driver of your "
         "delivery will see it."
     ),
     (S, "de", Kind.ACCESS_CODE_SAVED): (
-        "Doorstep: Danke, Christopher! Ihr Zugangscode (**34) ist gespeichert. Er wird nur für "
+        "Doorstep: Danke, Christopher! Ihr Zugangscode ist gespeichert. Er wird nur für "
         "Ihre Zustellung angezeigt."
     ),
     (T, "en", Kind.ACCESS_CODE_SAVED): (
-        "Thanks, Christopher! Your access code (**34) is saved. Only the driver of your delivery will see it."
+        "Thanks, Christopher! Your access code is saved. Only the driver of your delivery will see it."
     ),
     (T, "de", Kind.ACCESS_CODE_SAVED): (
-        "Danke, Christopher! Ihr Zugangscode (**34) ist gespeichert. Er wird nur für Ihre "
-        "Zustellung angezeigt."
+        "Danke, Christopher! Ihr Zugangscode ist gespeichert. Er wird nur für Ihre Zustellung angezeigt."
     ),
     # status
     (S, "en", Kind.STATUS): (

@@ -1,16 +1,19 @@
 """What a page may show of a recipient: phones masked and access codes hidden, unless an admin revealed them.
 
 Hidden, a timeline entry marked secret (a driver's stop note, the recipient's code message) shows no
-text at all, and the delivery's current code is blotted out of every other text, wherever it turns up.
+text at all; every other text has the delivery's current code blotted out wherever it turns up, and any
+other code written in it ("key code 9753 under the mat", "3141 is my door code").
 """
 
 import re
 from dataclasses import dataclass
 
 from bot.console.timeline import Entry
+from bot.domain.access_codes import BLOT, hide_codes
+
+__all__ = ["BLOT", "HIDDEN_CODE", "View", "hide_codes", "mask_phone"]
 
 HIDDEN_CODE = "hidden: contains an access code"
-BLOT = "••••"
 _DIGIT = re.compile(r"\d")
 
 
@@ -35,9 +38,7 @@ class View:
         return phone if self.revealed else mask_phone(phone)
 
     def text(self, text: str) -> str:
-        if self.revealed or not self.code:
-            return text
-        return text.replace(self.code, BLOT)
+        return text if self.revealed else hide_codes(text, self.code)
 
     def entry_text(self, entry: Entry) -> str:
         if entry.secret and not self.revealed:
