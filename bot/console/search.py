@@ -24,6 +24,7 @@ from bot.store.tables import deliveries
 MIN_PHONE_DIGITS = 6
 _PHONE_LIKE = re.compile(r"^[\d\s+\-/().]+$")
 _HIGHEST = "\U0010ffff"  # sorts after any character an order id can hold
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # SQLite's LIKE stops at a NUL: "%\x00%" would match everything
 
 
 class Matched(StrEnum):
@@ -52,7 +53,7 @@ class Hit:
 
 async def search(conn: AsyncConnection, query: str, limit: int = 20) -> list[Hit]:
     """Deliveries matching `query` by order id, name or phone, best first."""
-    text = query.strip()
+    text = _CONTROL.sub("", query).strip()
     if not text:
         return []
     digits = phone_digits(text)

@@ -11,6 +11,7 @@ from bot.store.tables import login_attempts, staff_sessions, staff_users
 
 type Role = Literal["agent", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "admin")
+SIGN_IN_LOCK = 0x5349474E  # PostgreSQL advisory lock key ("SIGN") that makes claims one at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +104,33 @@ async def purge_expired(conn: AsyncConnection, now: datetime, idle_since: dateti
     await conn.execute(staff_sessions.delete().where((s.expires_at <= now) | (s.last_seen_at <= idle_since)))
 
 
-async def add_attempt(
-    conn: AsyncConnection, at: datetime, username: str, ip: str, *, succeeded: bool
-) -> None:
-    await conn.execute(login_attempts.insert().values(at=at, username=username, ip=ip, succeeded=succeeded))
+async def add_attempt(conn: AsyncConnection, at: datetime, username: str, ip: str, *, succeeded: bool) -> int:
+    insert = login_attempts.insert().values(at=at, username=username, ip=ip, succeeded=succeeded)
+    return int((await conn.execute(insert.returning(login_attempts.c.id))).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    attempt_id: int | None  # None: refused, the limit is reached
+    failures: list[datetime]  # the failures counted against it, newest first
+
+
+async def claim_attempt(
+    conn: AsyncConnection, at: datetime, since: datetime, limit: int, *, username: str, ip: str
+) -> Claim:
+    """Count failed sign-ins since `since` and, under `limit`, record this attempt as one more (until it
+    succeeds, `attempt_succeeded`). Count and record are one step: call it in a write transaction."""
+    if conn.dialect.name == "postgresql":  # SQLite takes one writer at a time already
+        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SIGN_IN_LOCK)))
+    failures = await recent_failures(conn, since, username=username, ip=ip)
+    if len(failures) >= limit:
+        return Claim(None, failures)
+    return Claim(await add_attempt(conn, at, username, ip, succeeded=False), failures)
+
+
+async def attempt_succeeded(conn: AsyncConnection, attempt_id: int) -> None:
+    query = login_attempts.update().where(login_attempts.c.id == attempt_id)
+    await conn.execute(query.values(succeeded=True))
 
 
 async def recent_failures(

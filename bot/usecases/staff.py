@@ -136,33 +136,37 @@ async def disable_user(services: Services, username: str, *, actor: str) -> None
 
 
 async def sign_in(services: Services, username: str, password: str, ip: str) -> SignIn:
-    """Check a sign-in against the rate limit and the password; on success open a session."""
+    """Check a sign-in against the rate limit and the password; on success open a session.
+
+    The attempt is counted (as a failure until the password checks out) in the same write transaction
+    that reads the count, before the password is checked: concurrent guesses queue for that one step,
+    so no more than the limit are ever checked."""
     limits = services.settings.console
     now = services.clock.now()
     name = normalize_username(username)[:64]
     window = timedelta(minutes=limits.login_window_minutes)
-    async with services.store.read() as conn:
-        failures = await staff.recent_failures(conn, now - window, username=name, ip=ip)
-        user = await staff.user_by_name(conn, name)
     who = {"username": name, "ip": ip}
-    if len(failures) >= limits.login_attempts_per_window:
-        async with services.store.tx() as conn:
+    async with services.store.tx() as conn:
+        user = await staff.user_by_name(conn, name)
+        claim = await staff.claim_attempt(
+            conn, now, now - window, limits.login_attempts_per_window, username=name, ip=ip
+        )
+        if claim.attempt_id is None:
             await audit.record(conn, now, user.id if user else None, "sign_in_throttled", detail=who)
-        return Throttled(failures[limits.login_attempts_per_window - 1] + window)
+            return Throttled(claim.failures[limits.login_attempts_per_window - 1] + window)
     known = user.password_hash if user else _dummy_hash()
     matches = len(password) <= MAX_PASSWORD and await asyncio.to_thread(_verify, known, password)
     if user is None or user.disabled or not matches:
         reason = "unknown user" if user is None else ("disabled" if user.disabled else "wrong password")
         async with services.store.tx() as conn:
-            await staff.add_attempt(conn, now, name, ip, succeeded=False)
             await audit.record(
                 conn, now, user.id if user else None, "sign_in_failed", detail=who | {"reason": reason}
             )
         return Refused()
-    return SignedIn(await _open_session(services, user, password, ip), user)
+    return SignedIn(await _open_session(services, user, password, ip, claim.attempt_id), user)
 
 
-async def _open_session(services: Services, user: StaffUser, password: str, ip: str) -> str:
+async def _open_session(services: Services, user: StaffUser, password: str, ip: str, attempt_id: int) -> str:
     limits = services.settings.console
     now = services.clock.now()
     token = secrets.token_urlsafe(32)
@@ -177,7 +181,7 @@ async def _open_session(services: Services, user: StaffUser, password: str, ip: 
         await staff.add_session(
             conn, token_hash(token), user.id, now, now + timedelta(hours=limits.session_hours)
         )
-        await staff.add_attempt(conn, now, user.username, ip, succeeded=True)
+        await staff.attempt_succeeded(conn, attempt_id)
         await audit.record(conn, now, user.id, "sign_in", detail={"ip": ip, "rehashed": rehashed is not None})
     return token
 

@@ -5,10 +5,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class ApiError(Exception):
@@ -41,8 +44,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_request", summary, errors), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and (twin := slash_twin(request)) is not None:
+            return RedirectResponse(twin, status_code=307)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
@@ -52,6 +57,23 @@ def install(app: FastAPI) -> None:
         status, code = _status(exc)
         errors = [{"path": exc.field, "message": exc.message}] if exc.field else []
         return JSONResponse(error_body(code, exc.message, errors), status_code=status)
+
+
+def slash_twin(request: Request) -> str | None:
+    """The path with (or without) its trailing slash, when a route has that one: a relative URL, so
+    neither the Host header nor a path starting `//` can send the visitor to another site."""
+    path: str = request.scope["path"]
+    if request.scope.get("endpoint") is not None:  # a route answered 404 itself
+        return None
+    twin = path.rstrip("/") if path.endswith("/") else path + "/"
+    if not twin.startswith("/") or twin[1:2] in ("/", "\\"):
+        return None
+    scope = {**request.scope, "path": twin}
+    if not any(route.matches(scope)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    root: str = request.scope.get("root_path", "")
+    query = request.url.query
+    return root + twin + (f"?{query}" if query else "")
 
 
 def _status(exc: UseCaseError) -> tuple[int, str]:

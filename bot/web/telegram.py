@@ -27,9 +27,7 @@ async def telegram_update(request: Request, services: ServicesDep, background: B
     given = request.headers.get(SECRET_HEADER, "")
     if not secrets.compare_digest(given.encode(), secret.encode()):
         raise ApiError(401, "unauthorized", f"missing or wrong {SECRET_HEADER}")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ApiError(413, "too_large", "a Telegram update is never this large")
+    body = await request.body()  # at most MAX_BODY bytes (bot/web/limits.py)
     raw, why = telegram.read(body)
     if raw is None:
         await telegram.store_malformed(services, body, why or "unreadable")

@@ -12,6 +12,7 @@ does.
 """
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from starlette.datastructures import MultiDict
 from twilio.request_validator import RequestValidator
 
 from bot.channels import twilio as sms
@@ -33,13 +34,13 @@ async def _signed_form(request: Request, services: ServicesDep) -> dict[str, str
     token, public = settings.twilio.auth_token, settings.web.public_url
     if token is None or not public:
         raise ApiError(404, "not_found", "no Twilio webhook here (DOORSTEP_TWILIO__AUTH_TOKEN, a public URL)")
-    form = await request.form()
-    params = {key: str(value) for key, value in form.multi_items()}
+    form = MultiDict([(key, str(value)) for key, value in (await request.form()).multi_items()])
     url = public.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     signature = request.headers.get(SIGNATURE, "")
-    if not signature or not RequestValidator(token.get_secret_value()).validate(url, params, signature):
+    # Every value of a repeated key is signed: the validator reads them all through `getlist`.
+    if not signature or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
         raise ApiError(403, "forbidden", f"missing or wrong {SIGNATURE} for {url}")
-    return params
+    return dict(form)  # a repeated key keeps its last value
 
 
 @router.post("/webhooks/twilio/sms", include_in_schema=False)

@@ -1,7 +1,9 @@
 """Console sign-in and sign-out, and the dependencies every console route stands behind.
 
-- `check_csrf` (on the whole /console router): an unsafe request must carry the form token of the
-  visitor's session cookie, or of the sign-in form's own cookie, as `csrf_token` or `X-CSRF-Token`.
+- `check_csrf` (on the whole /console router): an unsafe request must not come from another site
+  (Origin, Sec-Fetch-Site), and must carry a form token as `csrf_token` or `X-CSRF-Token`: the token
+  of the visitor's session for every action, the sign-in form's token for `POST /console/login` only.
+  The sign-in form's cookie is signed by the server, so a planted one counts for nothing.
 - `require_staff` (on every page router): the signed-in user, or a redirect to the sign-in page (GET)
   or a 401 page (anything else).
 - `require_role("admin")`: for pages and actions only admins may use.
@@ -17,9 +19,9 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.services import Services
 from bot.store.staff import Role, StaffUser
 from bot.usecases import staff
+from bot.web.console import cookies
 from bot.web.console.templates import render
 from bot.web.deps import ServicesDep
 
@@ -27,7 +29,9 @@ PREFIX = "/console"
 HOME = PREFIX + "/"
 LOGIN = PREFIX + "/login"
 SESSION_COOKIE = "doorstep_session"
-LOGIN_COOKIE = "doorstep_login"  # the sign-in form's CSRF secret, before there is a session
+LOGIN_COOKIE = "doorstep_login"  # the sign-in form's nonce (signed), before there is a session
+LOGIN_FORM = "login form"  # the purposes the server signs for
+LOGIN_NONCE = "login nonce"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RANK: dict[Role, int] = {"agent": 1, "admin": 2}
 
@@ -55,15 +59,42 @@ async def check_csrf(request: Request) -> None:
     if sent is None:
         value = (await request.form()).get("csrf_token")
         sent = value if isinstance(value, str) else None
-    secrets_sent = (request.cookies.get(SESSION_COOKIE), request.cookies.get(LOGIN_COOKIE))
-    expected = [staff.csrf_token(s) for s in secrets_sent if s]
-    if not sent or not any(hmac.compare_digest(sent, e) for e in expected):
+    signing_in = request.scope.get("endpoint") is login
+    expected = _login_token(request) if signing_in else _session_token(request)
+    if _cross_site(request) or not sent or not expected:
+        raise CsrfError
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfError
     request.state.console_csrf = sent
 
 
+def _session_token(request: Request) -> str | None:
+    session = cookies.read(request, SESSION_COOKIE)
+    return staff.csrf_token(session) if session else None
+
+
+def _login_nonce(request: Request) -> str | None:
+    """The sign-in form's nonce, if this visitor's cookie is one the server issued."""
+    return cookies.unsign(request, LOGIN_NONCE, cookies.read(request, LOGIN_COOKIE))
+
+
+def _login_token(request: Request) -> str | None:
+    nonce = _login_nonce(request)
+    return cookies.mac(request, LOGIN_FORM, nonce) if nonce else None
+
+
+def _cross_site(request: Request) -> bool:
+    """Sent by a page of another site (a sibling subdomain included), as far as the browser says."""
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    public = urlsplit(request.app.state.services.settings.web.public_url or "")
+    own = {f"{request.url.scheme}://{request.url.netloc}", f"{public.scheme}://{public.netloc}"}
+    return origin is not None and origin not in own
+
+
 async def require_staff(request: Request, services: ServicesDep) -> StaffUser:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = cookies.read(request, SESSION_COOKIE)
     session = await staff.current_session(services, token) if token else None
     if token is None or session is None:
         raise SignInRequiredError
@@ -99,20 +130,16 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _set_cookie(response: Response, services: Services, name: str, value: str, path: str, age: int) -> None:
-    secure = (services.settings.web.public_url or "").startswith("https://")
-    response.set_cookie(name, value, max_age=age, path=path, secure=secure, httponly=True, samesite="lax")
-
-
 @router.get("/login")
 async def login_form(request: Request, services: ServicesDep, next: str = HOME) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = cookies.read(request, SESSION_COOKIE)
     if token and await staff.current_session(services, token):
         return RedirectResponse(safe_next(next), status_code=303)
-    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-    request.state.console_csrf = staff.csrf_token(nonce)
+    nonce = _login_nonce(request) or secrets.token_urlsafe(32)
+    request.state.console_csrf = cookies.mac(request, LOGIN_FORM, nonce)
     response = render(request, "login.html", next=safe_next(next), username="", error=None)
-    _set_cookie(response, services, LOGIN_COOKIE, nonce, LOGIN, age=24 * 3600)
+    signed = cookies.sign(request, LOGIN_NONCE, nonce)
+    cookies.write(request, response, LOGIN_COOKIE, signed, path=LOGIN, age=24 * 3600)
     return response
 
 
@@ -136,19 +163,19 @@ async def login(
         return render(request, "login.html", next=safe_next(next), username=username[:64], error=error)
     response = RedirectResponse(safe_next(next), status_code=303)
     hours = services.settings.console.session_hours
-    _set_cookie(response, services, SESSION_COOKIE, result.token, PREFIX, age=hours * 3600)
-    response.delete_cookie(LOGIN_COOKIE, path=LOGIN)
+    cookies.write(request, response, SESSION_COOKIE, result.token, path=PREFIX, age=hours * 3600)
+    cookies.forget(request, response, LOGIN_COOKIE, path=LOGIN)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request, services: ServicesDep) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = cookies.read(request, SESSION_COOKIE)
     if token:
         session = await staff.current_session(services, token)
         await staff.sign_out(services, token, session.user if session else None, _client_ip(request))
     response = RedirectResponse(LOGIN, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    cookies.forget(request, response, SESSION_COOKIE, path=PREFIX)
     return response
 
 

@@ -9,9 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.services import Services
 from bot.store import fleet, plans
 
+YEARS_AWAY = 10  # further from today is a typo; near date.min or date.max a week cannot be counted back
+
 
 class BadDateError(ValueError):
-    """`?date=` that is not YYYY-MM-DD."""
+    """`?date=` that is not YYYY-MM-DD, or a day too far from today to be about anything."""
+
+    def __init__(self, asked: str, why: str) -> None:
+        super().__init__(asked)
+        self.asked, self.why = asked, why
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +34,7 @@ def parse_day(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise BadDateError(text) from None
+        raise BadDateError(text, "is not a date: use YYYY-MM-DD, e.g. 2026-11-23") from None
 
 
 async def depot_zone(conn: AsyncConnection, services: Services) -> str:
@@ -42,6 +48,9 @@ async def choose(conn: AsyncConnection, services: Services, asked: str | None, *
     zone = await depot_zone(conn, services)
     today = services.clock.now().astimezone(ZoneInfo(zone)).date()
     if (day := parse_day(asked)) is not None:
+        if abs(day.year - today.year) > YEARS_AWAY:
+            why = f"is too far from today: pick a day within {YEARS_AWAY} years of {today.isoformat()}"
+            raise BadDateError(str(asked), why)
         return Chosen(day, zone, today)
     if not planned or await plans.active(conn, today) is not None:
         return Chosen(today, zone, today)

@@ -13,7 +13,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-FLASH_COOKIE = "doorstep_flash"  # what the last action did, shown once on the next page
+from bot.web.console import cookies
+
+FLASH_COOKIE = "doorstep_flash"  # what the last action did, shown once on the next page (signed)
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "console"
 # No scripts at all: the board refreshes with <meta http-equiv="refresh">, charts are inline SVG,
 # styles are inline.
@@ -76,9 +78,10 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
-def flash(response: Response, text: str) -> Response:
+def flash(request: Request, response: Response, text: str) -> Response:
     """Show `text` on the next console page rendered (see `render`)."""
-    response.set_cookie(FLASH_COOKIE, quote(text[:300]), path="/console", httponly=True, samesite="lax")
+    signed = cookies.sign(request, FLASH_COOKIE, quote(text[:300]))
+    cookies.write(request, response, FLASH_COOKIE, signed, path="/console", age=None)
     return response
 
 
@@ -87,10 +90,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     env: Environment = request.app.state.console_templates
     context.setdefault("staff", getattr(request.state, "staff", None))
     context.setdefault("csrf_token", getattr(request.state, "console_csrf", ""))
-    shown = request.cookies.get(FLASH_COOKIE)
+    sent = cookies.read(request, FLASH_COOKIE)
+    shown = cookies.unsign(request, FLASH_COOKIE, sent)  # only what this server wrote
     context.setdefault("flash", unquote(shown) if shown else None)
     html = env.get_template(template).render(request_path=request.url.path, **context)
     response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
-    if shown is not None:
-        response.delete_cookie(FLASH_COOKIE, path="/console")
+    if sent is not None:
+        cookies.forget(request, response, FLASH_COOKIE, path="/console")
     return response
