@@ -1,12 +1,16 @@
 """Composition root: settings in, a running Doorstep out (store, services, web app, scheduler, dispatcher,
-and the Telegram bot when it has a token: webhook with a public URL, long polling without)."""
+and the Telegram bot when it has a token: webhook with a public URL, long polling without).
+
+Every background loop runs under the supervisor (bot/supervise.py): an error restarts it, never ends it.
+"""
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import secrets
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.handlers import telegram as tg
 from bot.services import Services, build_services
+from bot.supervise import Beat, Supervisor
 from bot.usecases.inbound import Answerer, answer_pending
 from bot.web.api import create_web_app
 from scheduler.wiring import build_scheduler
@@ -40,6 +45,7 @@ class App:
     web: FastAPI
     api_key: str
     generated_key: bool
+    supervisor: Supervisor
     telegram: tg.TelegramIn | None = None
     telegram_secret: str | None = None
     scheduler: AsyncIOScheduler | None = None
@@ -48,14 +54,20 @@ class App:
     _polling: asyncio.Task[None] | None = None
 
     async def start_background(self) -> None:
-        """Scheduler tick, outbox dispatcher and Telegram beside the web app (crash leftovers first)."""
+        """Scheduler tick, outbox dispatcher and Telegram beside the web app (crash leftovers first:
+        one that fails is counted and tried again by the answerer, never holding up the start)."""
         await answer_pending(self.services, self._handle_telegram if self.telegram else None)
-        self.scheduler = build_scheduler(self.services)
+        stale = self.services.settings.health.stale_seconds
+        ticks = self.supervisor.loop(
+            "scheduler", max(stale, 3 * self.services.settings.scheduler.tick_seconds)
+        )
+        self.scheduler = build_scheduler(self.services, ticks)
         self.scheduler.start()
-        self._spawn(self.services.dispatcher().run(self._stop), "dispatcher")
+        ticks.alive = True  # APScheduler runs it; a failed tick is down until one passes
+        self._supervise("dispatcher", self.services.dispatcher().run, stale)
         answerer = Answerer(self.services, webhooks=self.web.state.inbox_writer)
         self.web.state.answerer = answerer  # inbound webhooks nudge it (bot/web/twilio.py)
-        self._spawn(answerer.run(self._stop), "answerer")
+        self._supervise("answerer", answerer.run, stale)
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
         settle_heap()
@@ -70,12 +82,23 @@ class App:
             )
             log.info("telegram: webhook at %s%s", public.rstrip("/"), WEBHOOK_PATH)
         else:
-            self._polling = self._spawn(tg.poll(self.services, bot, self._stop), "telegram-polling")
+            polling = functools.partial(tg.poll, self.services, bot)
+            stale = self.services.settings.health.stale_seconds + tg.POLL_TIMEOUT_S
+            self._polling = self._supervise("telegram-polling", polling, stale)
             log.info("telegram: long polling (no DOORSTEP_WEB__PUBLIC_URL)")
 
     async def _handle_telegram(self, inbox_id: int) -> None:
         assert self.telegram is not None
         await tg.handle(self.services, self.telegram, inbox_id)
+
+    def _supervise(
+        self, name: str, run: Callable[[asyncio.Event, Beat], Awaitable[None]], stale_after: float
+    ) -> asyncio.Task[None]:
+        """Run a loop under the supervisor: restarted after any error, until the app stops."""
+        work = self.supervisor.run(
+            name, lambda beat: run(self._stop, beat), self._stop, stale_after=stale_after
+        )
+        return self._spawn(work, name)
 
     def _spawn(self, work: Coroutine[None, None, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -98,8 +121,9 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     services = await build_services(settings, clock)
     configured = settings.web.api_key.get_secret_value() if settings.web.api_key else None
     api_key = configured or secrets.token_urlsafe(24)
-    web = create_web_app(services, api_key)
-    app = App(services, web, api_key, generated_key=configured is None)
+    supervisor = Supervisor(services.clock, settings.health)
+    web = create_web_app(services, api_key, supervisor)
+    app = App(services, web, api_key, generated_key=configured is None, supervisor=supervisor)
     if services.telegram_bot is not None:
         given = settings.telegram.webhook_secret
         app.telegram = tg.TelegramIn(services.telegram_bot, tg.build_dispatcher(services))

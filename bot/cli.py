@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import httpx
 import typer
 import uvicorn
 import uvloop
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot import health, supervise
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.logs import setup_logging
 from bot.services import Services, build_services
-from bot.store import outbox, plans
+from bot.store import inbox, outbox, plans
+from bot.store.db import StoreError, open_store
 from bot.store.staff import StaffUser
 from bot.usecases import driver_link, inbound, planning, staff
 from bot.usecases.errors import UseCaseError
@@ -53,21 +57,33 @@ def _settings() -> Settings:
     return settings
 
 
-def _run[T](work: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run one piece of work, close them; use-case errors end the command cleanly."""
+def _run[T](work: Callable[[Services], Awaitable[T]], *, create: bool = False) -> T:
+    """Open the services, run one piece of work, close them; use-case errors end the command cleanly.
+    `create`: a missing database is made (commands that set one up), else refused."""
 
     async def runner() -> T:
-        services = await build_services(_settings())
+        services = await build_services(_settings(), create=create)
         try:
             return await work(services)
         finally:
             await services.close()
 
     try:
-        return asyncio.run(runner())
+        with _usable_store():
+            return asyncio.run(runner())
     except UseCaseError as exc:
         err.print(f"[red]error:[/red] {exc.message}", highlight=False)
         raise typer.Exit(1) from None
+
+
+@contextlib.contextmanager
+def _usable_store() -> Iterator[None]:
+    """A database Doorstep must not use ends the command with one line, not a traceback."""
+    try:
+        yield
+    except StoreError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
@@ -88,14 +104,24 @@ def serve(
         err.print(
             f"Doorstep on http://{bind_host}:{bind_port}  (API docs: http://{bind_host}:{bind_port}/docs)"
         )
-        server = _Server(uvicorn.Config(app.web, host=bind_host, port=bind_port, log_level="warning"))
+        server = _Server(
+            uvicorn.Config(
+                app.web,
+                host=bind_host,
+                port=bind_port,
+                log_level="warning",
+                proxy_headers=bool(settings.web.forwarded_allow_ips),
+                forwarded_allow_ips=settings.web.forwarded_allow_ips,
+            )
+        )
         await app.start_background()
         try:
             await server.serve()
         finally:
             await app.stop()
 
-    asyncio.run(run(), loop_factory=uvloop.new_event_loop)  # uvloop: the server's event loop, measured faster
+    with _usable_store():  # uvloop: the server's event loop, measured faster
+        asyncio.run(run(), loop_factory=uvloop.new_event_loop)
 
 
 class _Server(uvicorn.Server):
@@ -118,10 +144,14 @@ def import_file(
     rejects: Annotated[
         Path | None, typer.Option(help="where rejected rows go (default FILE.rejects.csv)")
     ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="CSV field separator, e.g. 'tab' (default: , ; tab or | from the header)"),
+    ] = None,
 ) -> None:
     """Import deliveries (JSON may add depots and drivers); a bad row stops the file unless --skip-invalid."""
     try:
-        day_file = read_day_file(file)
+        day_file = read_day_file(file, delimiter)
     except ImportFileError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -138,7 +168,7 @@ def import_file(
             label=row_labeller(file),
         )
 
-    report = _run(work)
+    report = _run(work, create=True)
     for rejected in report.rejected:
         err.print(f"{file}: {describe(file, rejected)}", highlight=False, markup=False)
     counts = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
@@ -329,6 +359,98 @@ def outbox_status() -> None:
         )
 
 
+@cli.command()
+def status(
+    url: Annotated[
+        str | None, typer.Option(help="the running server to ask (default http://DOORSTEP_WEB__HOST:PORT)")
+    ] = None,
+    server: Annotated[bool, typer.Option(help="ask the running server's /readyz for its loops")] = True,
+) -> None:
+    """Ready or not: the database (one short write), the oldest due message, what was parked after
+    failing again and again; then the background loops, as the running server's GET /readyz tells
+    them. Exit 1 when the database takes no write or the server says not ready (one that is not
+    running is only reported: this command needs no server)."""
+    settings = _settings()
+    report, parked_in, parked_out = asyncio.run(_local_health(settings))
+    _print_health(report, parked_in, parked_out)
+    ready = report.database_error is None
+    if server:
+        base = url or f"http://{settings.web.host}:{settings.web.port}"
+        ready = _print_server(base.rstrip("/")) and ready
+    if not ready:
+        raise typer.Exit(1)
+
+
+async def _local_health(settings: Settings) -> tuple[health.Report, list[inbox.Parked], list[outbox.Parked]]:
+    try:
+        store = await open_store(settings.store.url, create=False)  # a read command: never makes one
+    except Exception as exc:  # the command is here to say what is wrong, not to end in a traceback
+        return health.Report(supervise.describe(exc), 0.0, None, None, None), [], []
+    try:
+        report = await health.check(store, SystemClock(), settings.health, None)
+        try:
+            async with store.read() as conn:
+                return report, (await inbox.poisoned(conn))[1], (await outbox.poisoned(conn))[1]
+        except Exception:  # unreadable: the report says why
+            return report, [], []
+    finally:
+        await store.close()
+
+
+def _print_health(
+    report: health.Report, parked_in: list[inbox.Parked], parked_out: list[outbox.Parked]
+) -> None:
+    database = f"ok ({report.database_ms:g} ms)" if report.database_error is None else report.database_error
+    due = report.oldest_due_seconds
+    waiting = "nothing due" if due is None else f"the oldest due message has waited {_duration(due)}"
+    waiting = "unknown" if report.parked_inbox is None else waiting  # the database could not be read
+    counts = (
+        "unknown"
+        if report.parked_inbox is None
+        else (f"{report.parked_inbox} inbound, {report.parked_outbox} outbound")
+    )
+    for label, text in (("database", database), ("outbox", waiting), ("parked", counts)):
+        out.print(f"{label:<9} {text}", highlight=False, markup=False)
+    lines = [
+        f"  inbox #{a.id} {a.channel}, came {a.received_at:%Y-%m-%d %H:%M}, {a.attempts} tries: {a.error}"
+        for a in parked_in
+    ] + [
+        f"  outbox #{m.id} {m.kind} by {m.channel}, due {m.due_at:%Y-%m-%d %H:%M}: {m.error}"
+        for m in parked_out
+    ]
+    for line in lines:
+        out.print(line, highlight=False, markup=False)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h" if seconds < 2 * 86400 else f"{seconds / 86400:.0f} days"
+
+
+def _print_server(base: str) -> bool:
+    """The running server's loops, from its /readyz; False when it says it is not ready."""
+    try:
+        answer = httpx.get(f"{base}/readyz", timeout=5.0)
+        facts = answer.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        out.print(f"server    not running at {base} ({type(exc).__name__})", highlight=False, markup=False)
+        return True
+    out.print(
+        f"server    {base}: {'ready' if facts.get('ready') else 'NOT READY'}", highlight=False, markup=False
+    )
+    for name, loop in sorted(facts.get("loops", {}).items()):
+        state = "ok" if loop["ok"] else "alive, no pass lately" if loop["alive"] else "DOWN"
+        error = f", last error {loop['last_error']}" if loop["last_error"] else ""
+        since, restarts = loop["seconds_since_pass"], loop["restarts"]
+        passed = "no pass yet" if since is None else f"last pass {since:g} s ago"
+        line = f"  {name:<17} {state}: {passed}, {restarts} restarts{error}"
+        out.print(line, highlight=False, markup=False)
+    return bool(facts.get("ready"))
+
+
 class RoleChoice(StrEnum):
     AGENT = "agent"
     ADMIN = "admin"
@@ -360,7 +482,7 @@ def user_add(
     async def work(services: Services) -> StaffUser:
         return await staff.add_user(services, username, password, role.value, actor="cli")
 
-    user = _run(work)
+    user = _run(work, create=True)  # the first step of a new install (README), before `serve`
     out.print(f"added {user.username} ({user.role})", highlight=False, markup=False)
 
 

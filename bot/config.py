@@ -41,6 +41,9 @@ class WebSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     api_key: SecretStr | None = None
     public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses, as uvicorn's
+    # --forwarded-allow-ips). Empty: none, so a client cannot choose the address it is counted under.
+    forwarded_allow_ips: str = ""
 
 
 class DaySettings(BaseModel):
@@ -156,6 +159,16 @@ class SchedulerSettings(BaseModel):
     tick_seconds: float = Field(default=10.0, gt=0, le=600)
 
 
+class HealthSettings(BaseModel):
+    """Background loops under supervision, rows parked after repeated failures, and readiness (/readyz)."""
+
+    restart_base_seconds: float = Field(default=0.5, gt=0, le=60)
+    restart_cap_seconds: float = Field(default=5.0, gt=0, le=600)
+    stale_seconds: float = Field(default=60.0, ge=1, le=3600)
+    db_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    poison_after: int = Field(default=3, ge=1, le=100)
+
+
 class SandboxSettings(BaseModel):
     """The stand-in transport: stores what it "sends" in its own SQLite file, like a provider would."""
 
@@ -212,6 +225,7 @@ class Settings(BaseSettings):
     messages: MessagesSettings = MessagesSettings()
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    health: HealthSettings = HealthSettings()
     sandbox: SandboxSettings = SandboxSettings()
     telegram: TelegramSettings = TelegramSettings()
     twilio: TwilioSettings = TwilioSettings()

@@ -3,6 +3,10 @@
 Nothing is sent twice on purpose: a send whose outcome is unclear (a timeout after the request
 left, a crash before the result was written) is first checked with the provider, and stays
 `unknown` when the provider cannot tell.
+
+A row our own code keeps failing on (one that cannot be read, claimed or recorded, or a bug in a
+transport) is counted (`failures`) and parked as `poison` after `poison_after` failures; the rest of
+its batch goes on. A database that fails (locked, full) raises, for the supervisor to retry later.
 """
 
 import asyncio
@@ -26,6 +30,7 @@ from bot.notify.kinds import Channel
 from bot.store import contacts, outbox
 from bot.store.db import Store
 from bot.store.outbox import Claimed, MessageStatus, Outcome
+from bot.supervise import Beat, describe, is_outage
 
 log = logging.getLogger(__name__)
 CHECK_DELAY = timedelta(seconds=10)  # let the provider's records catch up before asking
@@ -77,6 +82,7 @@ class Dispatcher:
         owner: str | None = None,
         rng: random.Random | None = None,
         on_address_failed: AddressFailed | None = None,
+        poison_after: int = 3,
     ) -> None:
         self.store, self.clock, self.transports, self.settings = store, clock, transports, settings
         self.on_address_failed = on_address_failed
@@ -84,6 +90,7 @@ class Dispatcher:
         self.owner = owner or worker_name()
         self.rng = rng or random.Random()
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.poison_after = poison_after
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._closed: dict[tuple[str, str], str] = {}  # addresses of this batch that take no messages
 
@@ -96,24 +103,46 @@ class Dispatcher:
         while await self.run_once():
             pass
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Keep sending until `stop` is set; sleep while nothing is due."""
+    async def run(self, stop: asyncio.Event, beat: Beat = lambda: None) -> None:
+        """Keep sending until `stop` is set; sleep while nothing is due; `beat` after every round."""
         while not stop.is_set():
-            if await self.run_once():
+            handled = await self.run_once()
+            beat()
+            if handled:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
 
     async def _round(self, *, recheck: bool) -> int:
-        async with self.store.tx() as conn:
-            rows = await outbox.claim(
-                conn, self.clock.now(), self.owner, self.lease, self.settings.batch_size, recheck=recheck
-            )
-            self._closed = await contacts.not_working(conn, [(r.channel, r.address) for r in rows])
+        self._closed = {}
+        try:
+            rows = await self._claim(recheck)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            rows = await self._claim_one_by_one(recheck)
         if not rows:
             return 0
         handle = self._settle if recheck else self._deliver
         outcomes = await asyncio.gather(*(self._limited(handle, row) for row in rows))
+        try:
+            await self._record(rows, outcomes)
+        except Exception as error:
+            if is_outage(error):
+                raise  # the rows stay leased: once the lease runs out they are checked, not resent blindly
+            await self._record_one_by_one(rows, outcomes)
+        return len(rows)
+
+    async def _claim(self, recheck: bool, only: Sequence[int] | None = None) -> list[Claimed]:
+        async with self.store.tx() as conn:
+            limit = self.settings.batch_size
+            rows = await outbox.claim(
+                conn, self.clock.now(), self.owner, self.lease, limit, recheck=recheck, only=only
+            )
+            self._closed |= await contacts.not_working(conn, [(r.channel, r.address) for r in rows])
+        return rows
+
+    async def _record(self, rows: Sequence[Claimed], outcomes: Sequence[Outcome]) -> None:
         async with self.store.tx() as conn:
             now = self.clock.now()
             await outbox.record(conn, outcomes, now)
@@ -121,16 +150,56 @@ class Dispatcher:
             dead = [(o.id, o.address_state) for o in outcomes if o.address_state]
             if dead and self.on_address_failed is not None:
                 await self.on_address_failed(conn, dead, now)
-        return len(rows)
+
+    async def _claim_one_by_one(self, recheck: bool) -> list[Claimed]:
+        """A batch that cannot be claimed for a row's sake: each due row alone, so only that one fails."""
+        async with self.store.read() as conn:
+            ids = await outbox.due_ids(conn, self.clock.now(), self.settings.batch_size, recheck=recheck)
+        rows: list[Claimed] = []
+        for message_id in ids:
+            try:
+                rows += await self._claim(recheck, only=[message_id])
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                await self._count_failure(message_id, "claiming", error)
+        return rows
+
+    async def _record_one_by_one(self, rows: Sequence[Claimed], outcomes: Sequence[Outcome]) -> None:
+        """A batch whose outcomes cannot be written for a row's sake: each alone, so only that one fails
+        (it stays leased, and is checked with the provider once the lease runs out)."""
+        for row, outcome in zip(rows, outcomes, strict=True):
+            try:
+                await self._record([row], [outcome])
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                await self._count_failure(row.id, "recording", error)
+
+    async def _count_failure(self, message_id: int, doing: str, error: Exception) -> None:
+        why = describe(error)
+        async with self.store.tx() as conn:
+            parked = await outbox.count_failure(conn, message_id, self.clock.now(), why, self.poison_after)
+        then = f"parked after {self.poison_after} failures" if parked else "tried again later"
+        log.error("%s outbox message %s failed (%s); %s", doing, message_id, why, then)
 
     async def _limited(self, handle: Callable[[Claimed], Awaitable[Outcome]], row: Claimed) -> Outcome:
         async with self._slots:
             try:
                 return await handle(row)
-            except Exception:  # a bug in a transport must not lose the row: treat it as ambiguous
+            except Exception as error:  # a bug in a transport must not lose the row: treat it as ambiguous
                 log.exception("sending message %s failed unexpectedly", row.id)
+                if row.failures + 1 >= self.poison_after:  # ...and a row it keeps failing on is parked
+                    why = f"internal error: {describe(error)}"
+                    return Outcome(
+                        row.id, MessageStatus.POISON, error=why, counts_attempt=False, internal=True
+                    )
                 return Outcome(
-                    row.id, MessageStatus.CHECKING, self.clock.now() + CHECK_DELAY, error="internal error"
+                    row.id,
+                    MessageStatus.CHECKING,
+                    self.clock.now() + CHECK_DELAY,
+                    error="internal error",
+                    internal=True,
                 )
 
     async def _deliver(self, row: Claimed) -> Outcome:

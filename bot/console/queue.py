@@ -7,8 +7,9 @@ Two kinds of item:
 - a reply unanswered longer than the SLA that no open escalation already stands for: an inbound
   message the bot could not answer itself (read as NotUnderstood, Person or NotReceived, or
   parked as Unmatched: from nobody we know or about nothing open) or never handled at all
-  (still `received`), with no staff reply since it came and no escalation raised while it was
-  handled (an open one lists it already; a resolved one means someone dealt with it).
+  (still `received`, or parked as `poison` after its answering failed again and again), with no
+  staff reply since it came and no escalation raised while it was handled (an open one lists it
+  already; a resolved one means someone dealt with it).
 
 A staff reply is an outbound message of kind `staff-reply` (what support sends through the
 outbox): to the same delivery, or to the same channel and address. An item is `overdue` when it
@@ -24,7 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.notify.kinds import Kind
-from bot.store.inbox import NEEDS_PERSON
+from bot.store import inbox as inbox_store
+from bot.store import outbox
+from bot.store.inbox import NEEDS_PERSON, POISON
 from bot.store.tables import deliveries, escalations, inbox, messages
 
 UNANSWERED = "unanswered"
@@ -54,6 +57,11 @@ async def queue(conn: AsyncConnection, now: datetime, sla_minutes: int) -> list[
     items = [_escalation(row, cutoff) for row in await conn.execute(_OPEN)]
     items += [_unanswered(row) for row in await conn.execute(_WAITING.where(inbox.c.received_at <= cutoff))]
     return sorted(items, key=lambda item: (item.since, item.escalation_id or 0, item.inbox_id or 0))
+
+
+async def parked(conn: AsyncConnection) -> tuple[int, int]:
+    """How many inbound and outbound messages are parked as poison (`doorstep status` lists them)."""
+    return (await inbox_store.poisoned(conn, limit=0))[0], (await outbox.poisoned(conn, limit=0))[0]
 
 
 def _staff_reply_since(since: sa.ColumnElement[datetime], *to: sa.ColumnElement[bool]) -> sa.Exists:
@@ -105,7 +113,7 @@ _WAITING = (
         deliveries.c.access_code,
     )
     .outerjoin(deliveries, deliveries.c.id == inbox.c.delivery_id)
-    .where(sa.or_(inbox.c.intent.in_(NEEDS_PERSON), inbox.c.status == "received"))
+    .where(sa.or_(inbox.c.intent.in_(NEEDS_PERSON), inbox.c.status.in_(["received", POISON])))
     .where(
         ~_staff_reply_since(
             inbox.c.received_at,

@@ -25,12 +25,16 @@ from pydantic import ValidationError
 from bot.handlers import telegram_customer, telegram_driver
 from bot.services import Services
 from bot.store import inbox
+from bot.supervise import Beat, describe, is_outage
 from bot.usecases.inbound import TELEGRAM_UPDATE, answer_pending
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT_S = 25
+# Real updates nest about a dozen levels (a reply quoting a message with a keyboard); storing or
+# validating thousands of levels recurses past Python's limit, so deeper ones are kept as malformed.
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -52,13 +56,30 @@ def build_dispatcher(services: Services) -> Dispatcher:
 
 def read(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The update as a JSON object, or None and why it is not one."""
+    too_deep = f"nested more than {MAX_DEPTH} levels deep"
     try:
         raw = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return None, f"not JSON: {error}"
+    except RecursionError:  # the decoder recurses per level: thousands of [[[[ end here
+        return None, too_deep
     if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
         return None, "not a Telegram update (no integer update_id)"
-    return raw, None
+    return (None, too_deep) if _deeper_than(raw, MAX_DEPTH) else (raw, None)
+
+
+def _deeper_than(value: object, levels: int) -> bool:
+    """Whether JSON `value` nests more than `levels` deep (counted level by level, not recursively)."""
+    level = [value]
+    for _ in range(levels):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+        ]
+        if not level:
+            return False
+    return True
 
 
 async def store(services: Services, raw: Mapping[str, Any]) -> int | None:
@@ -111,8 +132,11 @@ async def handle_pending(services: Services, telegram: TelegramIn) -> int:
     return await answer_pending(services, lambda inbox_id: handle(services, telegram, inbox_id))
 
 
-async def poll(services: Services, telegram: TelegramIn, stop: asyncio.Event) -> None:
-    """Long polling, for a bot without a public URL: fetch, store, handle, move the offset on."""
+async def poll(
+    services: Services, telegram: TelegramIn, stop: asyncio.Event, beat: Beat = lambda: None
+) -> None:
+    """Long polling, for a bot without a public URL: fetch, store, handle, move the offset on; `beat`
+    after every fetch. A database that fails raises before the offset moves past the update."""
     await telegram.bot.delete_webhook(drop_pending_updates=False)
     offset: int | None = None
     failures = 0
@@ -128,12 +152,34 @@ async def poll(services: Services, telegram: TelegramIn, stop: asyncio.Event) ->
                 await asyncio.wait_for(stop.wait(), timeout=min(30, 2**failures))
             continue
         failures = 0
+        beat()
         for update in updates:
-            raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-            inbox_id = await store(services, raw)
-            if inbox_id is not None:
-                await handle(services, telegram, inbox_id)
+            await _take(services, telegram, update)
             offset = update.update_id + 1
+
+
+async def _take(services: Services, telegram: TelegramIn, update: Update) -> None:
+    """Store and handle one fetched update (or one stored before but never handled: the database failed
+    in between). One that cannot even be stored is kept as malformed, so it does not come back at every
+    fetch and hold up the rest."""
+    raw = update.model_dump(mode="json", exclude_none=True, by_alias=True)
+    try:
+        inbox_id = await store(services, raw)
+        if inbox_id is None:
+            async with services.store.read() as conn:
+                inbox_id = await inbox.unhandled(conn, CHANNEL, _summary(raw)[0])
+    except Exception as error:
+        if is_outage(error):
+            raise
+        log.error(
+            "telegram update %s could not be stored (%s); kept as malformed",
+            update.update_id,
+            describe(error),
+        )
+        await store_malformed(services, json.dumps(raw).encode(), f"not stored: {describe(error)}")
+        return
+    if inbox_id is not None:
+        await handle(services, telegram, inbox_id)
 
 
 async def _finish(services: Services, inbox_id: int, status: str, error: str | None) -> None:

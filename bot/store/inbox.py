@@ -13,6 +13,7 @@ from bot.store.tables import inbox
 
 # What a message was read as, when only a person can answer it (the console's queue, the figures).
 NEEDS_PERSON = ("NotUnderstood", "Person", "NotReceived", "Unmatched")
+POISON = "poison"  # its handling failed again and again: parked for a person, never tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,15 @@ async def pending(conn: AsyncConnection, limit: int = 100) -> list[tuple[int, st
     return [(row.id, row.provider_ref) for row in await conn.execute(query)]
 
 
+async def unhandled(conn: AsyncConnection, channel: str, provider_ref: str) -> int | None:
+    """The id of this provider message if it is stored and still waits to be handled."""
+    query = sa.select(inbox.c.id).where(
+        inbox.c.channel == channel, inbox.c.provider_ref == provider_ref, inbox.c.status == "received"
+    )
+    found: int | None = (await conn.execute(query)).scalar()
+    return found
+
+
 async def raw_of(conn: AsyncConnection, inbox_id: int) -> dict[str, Any] | None:
     """The message exactly as the provider sent it."""
     found = (await conn.execute(sa.select(inbox.c.raw).where(inbox.c.id == inbox_id))).scalar()
@@ -111,3 +121,40 @@ async def count_refused(
         .where(inbox.c.error.in_(list(errors)))
     )
     return int((await conn.execute(query)).scalar_one())
+
+
+async def fail(conn: AsyncConnection, inbox_id: int, now: datetime, error: str, poison_after: int) -> bool:
+    """Count a failed try to handle a stored message; at `poison_after` tries it is parked (`poison`,
+    with the error) and never tried again. True when this parked it."""
+    attempts = inbox.c.attempts + 1
+    statement = (
+        inbox.update()
+        .where(inbox.c.id == inbox_id, inbox.c.status == "received")
+        .values(
+            attempts=attempts,
+            error=error,
+            status=sa.case((attempts >= poison_after, POISON), else_=inbox.c.status),
+            processed_at=sa.case((attempts >= poison_after, now), else_=inbox.c.processed_at),
+        )
+        .returning(inbox.c.status)
+    )
+    status: str | None = (await conn.execute(statement)).scalar()
+    return status == POISON
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    id: int
+    channel: str
+    received_at: datetime
+    attempts: int
+    error: str | None
+
+
+async def poisoned(conn: AsyncConnection, limit: int = 50) -> tuple[int, list[Parked]]:
+    """How many messages are parked as poison, and the latest `limit` of them."""
+    count = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.status == POISON)
+    total = (await conn.execute(count)).scalar_one()
+    columns = [inbox.c[name] for name in Parked.__slots__]
+    query = sa.select(*columns).where(inbox.c.status == POISON).order_by(inbox.c.id.desc()).limit(limit)
+    return int(total), [Parked(**row._mapping) for row in await conn.execute(query)]

@@ -23,9 +23,18 @@ class MessageStatus(StrEnum):
     EXPIRED = "expired"  # no longer true or useful (valid_until passed)
     UNKNOWN = "unknown"  # ambiguous and the provider cannot tell: reported, never resent
     HELD = "held"  # its delivery is paused by support: queued again on resume (bot/usecases/support.py)
+    POISON = "poison"  # our own handling of it failed again and again: parked for a person, never resent
 
 
-FINAL = frozenset({MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.UNKNOWN})
+FINAL = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.FAILED,
+        MessageStatus.EXPIRED,
+        MessageStatus.UNKNOWN,
+        MessageStatus.POISON,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class Claimed:
     valid_until: datetime | None
     due_at: datetime
     attempts: int
+    failures: int  # of our own handling (a bug, a row that cannot be read), not the provider's
     claimed_at: datetime
 
 
@@ -75,6 +85,7 @@ class Outcome:
     counts_attempt: bool = True
     address_state: str | None = None  # the address no longer works (see SendError.address_state)
     moved_to: str | None = None  # the address changed (see Receipt.moved_to); not stored on the row
+    internal: bool = False  # our own handling failed (counted in `failures`, not `attempts`)
 
 
 async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetime) -> int:
@@ -105,17 +116,38 @@ def _row(message: NewMessage, now: datetime) -> dict[str, Any]:
     }
 
 
-async def claim(
-    conn: AsyncConnection, now: datetime, owner: str, lease: timedelta, limit: int, *, recheck: bool = False
-) -> list[Claimed]:
-    """Lease due rows to `owner`: queued ones, or (recheck) ambiguous ones and leases that ran out."""
+def _due(now: datetime, *, recheck: bool) -> sa.ColumnElement[bool]:
     if recheck:
-        due = sa.or_(
+        return sa.or_(
             sa.and_(messages.c.status == MessageStatus.SENDING.value, messages.c.lease_until <= now),
             sa.and_(messages.c.status == MessageStatus.CHECKING.value, messages.c.next_attempt_at <= now),
         )
-    else:
-        due = sa.and_(messages.c.status == MessageStatus.QUEUED.value, messages.c.next_attempt_at <= now)
+    return sa.and_(messages.c.status == MessageStatus.QUEUED.value, messages.c.next_attempt_at <= now)
+
+
+async def due_ids(conn: AsyncConnection, now: datetime, limit: int, *, recheck: bool = False) -> list[int]:
+    """The ids `claim` would lease, without reading the rows themselves."""
+    pick = sa.select(messages.c.id).where(_due(now, recheck=recheck))
+    return list(
+        (await conn.execute(pick.order_by(messages.c.next_attempt_at, messages.c.id).limit(limit))).scalars()
+    )
+
+
+async def claim(
+    conn: AsyncConnection,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    *,
+    recheck: bool = False,
+    only: Sequence[int] | None = None,
+) -> list[Claimed]:
+    """Lease due rows to `owner`: queued ones, or (recheck) ambiguous ones and leases that ran out;
+    with `only`, none but these (when still due)."""
+    due = _due(now, recheck=recheck)
+    if only is not None:
+        due = sa.and_(due, messages.c.id.in_(list(only)))
     pick = (
         sa.select(messages.c.id)
         .where(due)
@@ -158,6 +190,7 @@ async def record(conn: AsyncConnection, outcomes: Sequence[Outcome], now: dateti
                 sa.bindparam("_sent", type_=messages.c.sent_at.type), messages.c.sent_at
             ),
             attempts=messages.c.attempts + sa.bindparam("_tried"),
+            failures=messages.c.failures + sa.bindparam("_failed"),
             lease_until=None,
             lease_owner=None,
             updated_at=now,
@@ -177,7 +210,48 @@ def _bind(o: Outcome) -> dict[str, Any]:
         "_error": o.error,
         "_sent": o.sent_at,
         "_tried": int(o.counts_attempt),
+        "_failed": int(o.internal),
     }
+
+
+async def count_failure(
+    conn: AsyncConnection, message_id: int, now: datetime, error: str, poison_after: int
+) -> bool:
+    """Count a failure of our own around a message that could not even be claimed or recorded; at
+    `poison_after` it is parked (`poison`, with the error) and never sent again. True when this parked it."""
+    failures = messages.c.failures + 1
+    statement = (
+        messages.update()
+        .where(messages.c.id == message_id, messages.c.status.not_in(FINAL))
+        .values(
+            failures=failures,
+            error=error,
+            status=sa.case((failures >= poison_after, MessageStatus.POISON.value), else_=messages.c.status),
+            updated_at=now,
+        )
+        .returning(messages.c.status)
+    )
+    status: str | None = (await conn.execute(statement)).scalar()
+    return status == MessageStatus.POISON.value
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    id: int
+    kind: str
+    channel: str
+    due_at: datetime
+    failures: int
+    error: str | None
+
+
+async def poisoned(conn: AsyncConnection, limit: int = 50) -> tuple[int, list[Parked]]:
+    """How many messages are parked as poison, and the latest `limit` of them."""
+    parked = messages.c.status == MessageStatus.POISON.value
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(messages).where(parked))).scalar_one()
+    columns = [messages.c[name] for name in Parked.__slots__]
+    query = sa.select(*columns).where(parked).order_by(messages.c.id.desc()).limit(limit)
+    return int(total), [Parked(**row._mapping) for row in await conn.execute(query)]
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:

@@ -258,6 +258,7 @@ messages = sa.Table(
     sa.Column("valid_until", UtcDateTime),
     sa.Column("next_attempt_at", UtcDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),  # ours, not the provider's
     sa.Column("lease_until", UtcDateTime),
     sa.Column("lease_owner", sa.String(64)),
     sa.Column("provider_ref", sa.String(128)),
@@ -298,16 +299,25 @@ inbox = sa.Table(
     sa.Column("address", sa.String(64), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("raw", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # received | done | parked
+    sa.Column("status", sa.String(16), nullable=False),  # received | done | parked | poison | ...
     sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="RESTRICT"), index=True),
     sa.Column("intent", sa.String(32)),
     sa.Column("error", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),  # tries that failed
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Column("processed_at", UtcDateTime),
     sa.UniqueConstraint("channel", "provider_ref", name="uq_inbox_channel_ref"),
     sa.Index("ix_inbox_address_received", "address", "received_at"),  # per-sender rate limits
     sa.Index("ix_inbox_intent_received", "intent", "received_at"),  # replies the bot could not answer
     sa.Index("ix_inbox_status_received", "status", "received_at"),  # ...and those never handled
+)
+
+# One row the health check (/readyz) writes: the database takes a write right now.
+health = sa.Table(
+    "health",
+    metadata,
+    _id(),
+    sa.Column("checked_at", UtcDateTime, nullable=False),
 )
 
 # The promise ledger: every window held for a recipient, in order; the highest version is the promise,

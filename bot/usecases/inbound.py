@@ -2,21 +2,27 @@
 
 A provider that delivers the same message twice (same provider id) gets the same single answer; a
 crash between storing and answering leaves the message `received`, and `answer_pending` picks it up.
+A message whose answering keeps failing is parked (`poison`), so it never holds up the others.
 """
 
 import asyncio
 import contextlib
+import functools
+import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.services import Services
 from bot.store import contacts, inbox
 from bot.store import deliveries as delivery_store
+from bot.supervise import Beat, Loop, describe, is_outage
 from bot.usecases.errors import NotFoundError
 from bot.usecases.respond import respond
+
+log = logging.getLogger(__name__)
 
 
 async def receive(
@@ -38,9 +44,12 @@ async def answer_pending(
     telegram: Callable[[int], Awaitable[None]] | None = None,
     before_each: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
-    """Answer messages stored but never handled (after a crash). Returns how many.
+    """Answer messages stored but never handled (after a crash). Returns how many were answered or parked.
 
-    Telegram updates need the bot's dispatcher (`telegram`); without one they wait for it.
+    Telegram updates need the bot's dispatcher (`telegram`); without one they wait for it. A message
+    whose answering fails is counted and tried again on a later pass, and parked after
+    `health.poison_after` tries. A database that fails (locked, full) is no message's fault: that error
+    is raised, for the caller to try again later.
     """
     async with services.store.read() as conn:
         waiting = await inbox.pending(conn)
@@ -49,13 +58,30 @@ async def answer_pending(
         if before_each is not None:
             await before_each()
         if not ref.startswith(TELEGRAM_UPDATE):
-            await respond(services, inbox_id)
+            handler: Callable[[int], Awaitable[Any]] = functools.partial(respond, services)
         elif telegram is not None:
-            await telegram(inbox_id)
+            handler = telegram
         else:
+            continue
+        try:
+            await handler(inbox_id)
+        except Exception as error:
+            if is_outage(error):
+                raise
+            handled += await _failed(services, inbox_id, error)
             continue
         handled += 1
     return handled
+
+
+async def _failed(services: Services, inbox_id: int, error: Exception) -> int:
+    """Count a failed answer against the message: 1 when that parked it, else 0."""
+    why, limit = describe(error), services.settings.health.poison_after
+    async with services.store.tx() as conn:
+        parked = await inbox.fail(conn, inbox_id, services.clock.now(), why, limit)
+    then = f"parked after {limit} tries" if parked else "tried again later"
+    log.error("answering inbox message %s failed (%s); %s", inbox_id, why, then)
+    return int(parked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +100,15 @@ class GroupCommit:
     until the commit that holds its row: the webhook still answers only once its message is stored,
     but a burst costs one transaction per batch instead of one per message.
 
-    A failed commit fails every message in it (each provider retries; a duplicate changes nothing).
+    A commit the database fails (locked, full) fails every message in it (each provider retries; a
+    duplicate changes nothing); one that fails for a message's own sake is retried one message at a
+    time, so only that message fails.
     """
 
-    def __init__(self, services: Services, limit: int = 500) -> None:
+    def __init__(self, services: Services, limit: int = 500, loop: Loop | None = None) -> None:
         self.services = services
         self.limit = limit
+        self.loop = loop  # what /readyz shows of it
         self._waiting: list[tuple[Arrived, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._last_write = -math.inf  # loop time the last batch was committed
@@ -102,19 +131,43 @@ class GroupCommit:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
             try:
-                async with self.services.store.tx(urgent=True) as conn:
-                    now = self.services.clock.now()
-                    ids = [
-                        await inbox.store(conn, m.channel, m.provider_ref, m.address, m.body, m.raw, now)
-                        for m, _ in batch
-                    ]
-            except Exception as exc:  # every webhook in the batch answers 500; the providers retry
-                for _, stored in batch:
-                    stored.set_exception(exc)
-            else:
-                for (_, stored), inbox_id in zip(batch, ids, strict=True):
-                    stored.set_result(inbox_id)
+                self._stored(batch, await self._commit([m for m, _ in batch]))
+            except Exception as exc:
+                if len(batch) == 1 or is_outage(exc):
+                    self._refused(batch, exc)
+                else:  # one message the database refuses must not fail the others with it
+                    await self._one_by_one(batch)
             self._last_write = asyncio.get_running_loop().time()
+
+    async def _commit(self, batch: Sequence[Arrived]) -> list[int | None]:
+        async with self.services.store.tx(urgent=True) as conn:
+            now = self.services.clock.now()
+            return [
+                await inbox.store(conn, m.channel, m.provider_ref, m.address, m.body, m.raw, now)
+                for m in batch
+            ]
+
+    async def _one_by_one(self, batch: Sequence[tuple[Arrived, asyncio.Future[int | None]]]) -> None:
+        for waiting in batch:
+            try:
+                self._stored([waiting], await self._commit([waiting[0]]))
+            except Exception as exc:
+                self._refused([waiting], exc)
+
+    def _stored(
+        self, batch: Sequence[tuple[Arrived, asyncio.Future[int | None]]], ids: list[int | None]
+    ) -> None:
+        for (_, stored), inbox_id in zip(batch, ids, strict=True):
+            stored.set_result(inbox_id)
+        if self.loop is not None:
+            self.loop.beat()
+
+    def _refused(self, batch: Sequence[tuple[Arrived, asyncio.Future[int | None]]], exc: Exception) -> None:
+        """Every webhook in the batch answers 500; the providers retry."""
+        for _, stored in batch:
+            stored.set_exception(exc)
+        if self.loop is not None:
+            self.loop.failed(exc, f"{len(batch)} webhook(s) answer 500 and are retried by the provider")
 
 
 class Answerer:
@@ -137,17 +190,21 @@ class Answerer:
     def nudge(self) -> None:
         self._nudged.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, beat: Beat = lambda: None) -> None:
+        """Answer until `stop` is set; `beat` after every pass and before every message."""
         while not stop.is_set():
             self._nudged.clear()
-            if await answer_pending(self.services, before_each=self._make_way) == 0:
+            answered = await answer_pending(self.services, before_each=lambda: self._make_way(beat))
+            beat()
+            if answered == 0:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.idle_seconds):
                         await _first(self._nudged.wait(), stop.wait())
 
-    async def _make_way(self) -> None:
+    async def _make_way(self, beat: Beat) -> None:
         """Webhooks first: a provider holds its request open and retries a slow one. During a burst,
         answer once webhooks have been quiet for a moment, and at least one message a second."""
+        beat()
         if self.webhooks is None:
             return
         waited = 0.0

@@ -1,7 +1,7 @@
 """The ops API: deliveries, drivers, depots, plans. OpenAPI at /docs."""
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
@@ -11,33 +11,39 @@ from bot.domain.intake import RowError, e164
 from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, outbox, plans
+from bot.supervise import Supervisor
 from bot.usecases import driver_link, inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
-from bot.web import console, errors, schemas, telegram, twilio
-from bot.web.deps import ServicesDep, require_api_key
+from bot.web import console, errors, health, limits, schemas, telegram, twilio
+from bot.web.deps import MAX_ID, ServicesDep, require_api_key
 from bot.web.errors import ApiError
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 MAX_PAGE = 1000
-MAX_ID = 2**63 - 1  # SQL BIGINT; larger numbers cannot name a row
+PLAN_DAYS_AWAY = 365  # a plan further from today (either way) is a typo, not a day to route
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def create_web_app(services: Services, api_key: str) -> FastAPI:
+def create_web_app(services: Services, api_key: str, supervisor: Supervisor | None = None) -> FastAPI:
     app = FastAPI(
         title="Doorstep",
         summary="Delivery messages that recipients can answer, and routes that follow their answers.",
         version="0.1.0",
+        redirect_slashes=False,  # errors.slash_twin redirects, relative: Starlette's takes the Host header
     )
     app.state.services = services
     app.state.api_key = api_key
-    app.state.inbox_writer = inbound.GroupCommit(services)  # inbound webhooks store through it (twilio.py)
+    app.state.supervisor = supervisor or Supervisor(services.clock, services.settings.health)
+    commits = app.state.supervisor.on_demand("inbound-commit")
+    app.state.inbox_writer = inbound.GroupCommit(services, loop=commits)  # webhooks store through it
     errors.install(app)
+    app.add_middleware(limits.BodyGuard)
     app.include_router(router)
     app.include_router(telegram.router)
     app.include_router(twilio.router)
+    app.include_router(health.router)
     console.install(app)
     return app
 
@@ -84,7 +90,10 @@ async def list_deliveries(
     services: ServicesDep,
     day: Annotated[date | None, Query(alias="date")] = None,
     status_in: Annotated[list[Status] | None, Query(alias="status")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="order id, name or phone contains")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="order id, name or phone contains"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Any:
@@ -191,6 +200,7 @@ async def start_route(services: ServicesDep, driver_id: Id) -> Any:
 @router.post("/plans", response_model=schemas.PlanOut, status_code=status.HTTP_201_CREATED, tags=["plans"])
 async def create_plan(services: ServicesDep, body: schemas.PlanRequest) -> Any:
     """Plan the day with VROOM: routes, planned arrivals, promised windows; unassigned jobs with reasons."""
+    _near_today(services, body.date)
     result = await planning.plan_date(
         services.store,
         services.clock,
@@ -205,6 +215,14 @@ async def create_plan(services: ServicesDep, body: schemas.PlanRequest) -> Any:
         "kept": result.kept,
         "told": result.told,
     }
+
+
+def _near_today(services: Services, day: date) -> None:
+    today = services.clock.now().date()
+    first, last = today - timedelta(days=PLAN_DAYS_AWAY), today + timedelta(days=PLAN_DAYS_AWAY)
+    if not first <= day <= last:
+        message = f"{day} is not a day to plan: pick one between {first} and {last}"
+        raise ApiError(422, "invalid_request", message, [{"path": "body.date", "message": message}])
 
 
 @router.get("/plans/{day}", response_model=schemas.PlanOut, tags=["plans"])

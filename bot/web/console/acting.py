@@ -40,9 +40,10 @@ def _status(exc: UseCaseError) -> int:
     return 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, ConflictError) else 422
 
 
-def _back(text: str, next_url: str, default: str) -> Response:
+def _back(request: Request, text: str, next_url: str, default: str) -> Response:
     """303 to `next_url` (a console path only) or `default`, with `text` shown there."""
-    return flash(RedirectResponse(safe_next(next_url) if next_url else default, status_code=303), text)
+    to = RedirectResponse(safe_next(next_url) if next_url else default, status_code=303)
+    return flash(request, to, text)
 
 
 async def _again(
@@ -54,7 +55,8 @@ async def _again(
     if found is None:
         return render(request, "message.html", 404, title="Not found", text=exc.message)
     acting = {"error": exc.message, "field": exc.field, **typed}
-    return render(request, "act.html", _status(exc), delivery=found.header, acting=acting)
+    view = View(code=found.header.access_code)
+    return render(request, "act.html", _status(exc), delivery=found.header, acting=acting, view=view)
 
 
 @router.post("/deliveries/{delivery_id}/reply")
@@ -72,7 +74,7 @@ async def reply(
     except UseCaseError as exc:
         return await _again(request, services, delivery_id, exc, text=text[: support.MAX_REPLY * 2])
     said = "That reply was sent already." if sent.again else f"Reply queued on {CHANNELS[sent.channel]}."
-    return _back(said, next, delivery_page(delivery_id))
+    return _back(request, said, next, delivery_page(delivery_id))
 
 
 @router.post("/deliveries/{delivery_id}/pause")
@@ -84,7 +86,7 @@ async def pause(
     except UseCaseError as exc:
         return await _again(request, services, delivery_id, exc)
     said = "Automated messages paused" + (f"; {held} queued ones held." if held else ".")
-    return _back(said, next, delivery_page(delivery_id))
+    return _back(request, said, next, delivery_page(delivery_id))
 
 
 @router.post("/deliveries/{delivery_id}/resume")
@@ -96,7 +98,7 @@ async def resume(
     except UseCaseError as exc:
         return await _again(request, services, delivery_id, exc)
     said = "Automated messages resumed" + (f"; {released} held ones queued again." if released else ".")
-    return _back(said, next, delivery_page(delivery_id))
+    return _back(request, said, next, delivery_page(delivery_id))
 
 
 @router.get("/deliveries/{delivery_id}/slots")
@@ -112,10 +114,18 @@ async def _slots_page(
     if found is None:
         text = f"There is no delivery {delivery_id}."
         return render(request, "message.html", 404, title="Not found", text=text)
-    offered = await support.slots(services, delivery_id)
+    offer = await support.slots(services, delivery_id)
     zone = ZoneInfo(found.header.timezone)
-    choices = [(_slot_value(s), _slot_label(s, zone)) for s in offered]
-    return render(request, "slots.html", status, delivery=found.header, choices=choices, error=error)
+    choices = [(_slot_value(s), _slot_label(s, zone)) for s in offer.slots]
+    return render(
+        request,
+        "slots.html",
+        status,
+        delivery=found.header,
+        choices=choices,
+        error=error,
+        version=offer.version,
+    )
 
 
 def _slot_value(slot: Slot) -> str:
@@ -142,19 +152,21 @@ async def reschedule(
     user: StaffDep,
     delivery_id: int,
     slot: FormText = "",
+    version: FormText = "",  # the promise version the times were offered against
     next: FormText = "",
 ) -> Response:
     chosen = _parse_slot(slot)
-    if chosen is None:
-        return await _slots_page(request, services, delivery_id, "Pick one of the times offered.", 422)
+    if chosen is None or not version.isdecimal():
+        said = "Pick one of the times offered." if version.isdecimal() else "Pick again from the times below."
+        return await _slots_page(request, services, delivery_id, said, 422)
     try:
-        promise = await support.reschedule(services, user, delivery_id, chosen)
+        promise = await support.reschedule(services, user, delivery_id, chosen, int(version))
     except NotFoundError as exc:
         return render(request, "message.html", 404, title="Not found", text=exc.message)
     except UseCaseError as exc:
         return await _slots_page(request, services, delivery_id, exc.message, _status(exc))
     label = _slot_label(Slot(promise.start, promise.end), ZoneInfo(await _zone(services, delivery_id)))
-    return _back(f"Moved to {label}; the recipient is told.", next, delivery_page(delivery_id))
+    return _back(request, f"Moved to {label}; the recipient is told.", next, delivery_page(delivery_id))
 
 
 async def _zone(services: ServicesDep, delivery_id: int) -> str:
@@ -179,7 +191,7 @@ async def instructions(
         # The code typed is not shown again: an agent may not see codes (admins reveal them elsewhere).
         return await _again(request, services, delivery_id, exc, safe_drop=safe_drop[:1000])
     said = "Instructions saved" + ("; the driver gets a note." if noted else " (not on a route yet).")
-    return _back(said, next, delivery_page(delivery_id))
+    return _back(request, said, next, delivery_page(delivery_id))
 
 
 QUEUE_PAGE = 50  # items a page, oldest first
@@ -198,6 +210,7 @@ async def _queue_page(
     async with services.store.read() as conn:
         items = await queue_view.queue(conn, now, sla)
         names = {u.id: u.username for u in await staff_store.list_users(conn)}
+        parked = await queue_view.parked(conn)
     pages = max(1, -(-len(items) // QUEUE_PAGE))
     page = min(max(page, 1), pages)
     shown = items[(page - 1) * QUEUE_PAGE : page * QUEUE_PAGE]
@@ -205,6 +218,7 @@ async def _queue_page(
     return render(
         request, "queue.html", status, rows=rows, sla=sla, error=error, page=page, pages=pages,
         total=len(items), first=(page - 1) * QUEUE_PAGE + 1, overdue=sum(i.overdue for i in items),
+        parked=parked,
     )  # fmt: skip
 
 
@@ -228,7 +242,7 @@ async def assign(request: Request, services: ServicesDep, user: StaffDep, escala
         await support.assign_to_me(services, user, escalation_id)
     except UseCaseError as exc:
         return await _queue_page(request, services, exc.message, _status(exc))
-    return _back("It is yours now.", "", QUEUE)
+    return _back(request, "It is yours now.", "", QUEUE)
 
 
 @router.post("/escalations/{escalation_id}/resolve")
@@ -239,7 +253,7 @@ async def resolve(
         await support.resolve(services, user, escalation_id, note)
     except UseCaseError as exc:
         return await _queue_page(request, services, exc.message, _status(exc))
-    return _back("Resolved.", "", QUEUE)
+    return _back(request, "Resolved.", "", QUEUE)
 
 
 @router.post("/escalations/{escalation_id}/answer")
@@ -256,4 +270,4 @@ async def answer(
     except UseCaseError as exc:
         return await _queue_page(request, services, exc.message, _status(exc))
     said = "That answer was sent already." if sent.again else f"Answered on {CHANNELS[sent.channel]}."
-    return _back(said, "", QUEUE)
+    return _back(request, said, "", QUEUE)
