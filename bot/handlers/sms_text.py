@@ -9,6 +9,7 @@ NotUnderstood: the recipient gets a short helpful answer and support gets the me
 """
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -44,7 +45,7 @@ def parse(
     `today` is the recipient's local date, for "tomorrow" and "Friday" (without it, times in words
     are not read). YES re-enables a number that sent STOP, as carriers do; otherwise it confirms.
     """
-    body = text.strip()
+    body = visible(text).strip()
     asked = asked or {}
     if (carrier := _carrier_word(body, opted_out)) is not None:
         return carrier
@@ -65,6 +66,12 @@ def parse(
     if question == "comment" and body and not isinstance(free, _OVER_A_COMMENT):
         return intents.Comment(body[:1000])
     return free or intents.NotUnderstood(text)
+
+
+def visible(text: str) -> str:
+    """`text` without the characters nobody sees (zero-width spaces and joiners, direction marks, a BOM:
+    Unicode's format characters), which a phone's keyboard or a paste can slip into "STOP" or "2"."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 # What a message after "anything to add?" can still be, rather than a comment on the rating.

@@ -3,9 +3,9 @@
 Webhook mode (a public URL is configured): the web app checks the secret header, stores the raw
 update and answers 200, then handles it (bot/web/telegram.py). Long polling (no public URL): the
 same store-then-handle for each update fetched. Either way a duplicate delivery of an update is a
-no-op, a malformed one is kept (status `malformed`) for someone to look at, and an update whose
-handling crashed stays in the inbox with its error; one stored but never handled (the process died)
-is handled at the next start (`handle_pending`).
+no-op, a malformed one (not JSON, not a valid update, or of a type unknown here) is kept (status
+`malformed`) for someone to look at, and an update whose handling crashed stays in the inbox with its
+error; one stored but never handled (the process died) is handled at the next start (`handle_pending`).
 """
 
 import asyncio
@@ -20,6 +20,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
 from bot.handlers import telegram_customer, telegram_driver
@@ -113,10 +114,9 @@ async def handle(services: Services, telegram: TelegramIn, inbox_id: int) -> Non
         raw = await inbox.raw_of(conn, inbox_id)
     if raw is None:
         return
-    try:
-        update = Update.model_validate(raw, context={"bot": telegram.bot})
-    except ValidationError as error:
-        await _finish(services, inbox_id, "malformed", f"not a valid update: {error.error_count()} errors")
+    update = _update_of(raw, telegram.bot)
+    if isinstance(update, str):
+        await _finish(services, inbox_id, "malformed", update)
         return
     try:
         await telegram.dispatcher.feed_update(telegram.bot, update, inbox_id=inbox_id)
@@ -125,6 +125,20 @@ async def handle(services: Services, telegram: TelegramIn, inbox_id: int) -> Non
         await _finish(services, inbox_id, "error", f"{type(error).__name__}: {error}"[:1000])
         return
     await _finish(services, inbox_id, "done", None)  # handlers that answered directly leave it received
+
+
+def _update_of(raw: Mapping[str, Any], bot: Bot) -> Update | str:
+    """The update, or why it is kept as malformed: not a valid update, or one of a type this aiogram
+    does not know (a newer Bot API), which aiogram would skip with a warning holding the whole update."""
+    try:
+        update = Update.model_validate(raw, context={"bot": bot})
+        update.event_type  # noqa: B018 - raises UpdateTypeLookupError for an unknown type
+    except ValidationError as error:
+        return f"not a valid update: {error.error_count()} errors"
+    except UpdateTypeLookupError:
+        fields = ", ".join(sorted(key for key in raw if key != "update_id"))
+        return f"unknown update type: {fields or 'none'}"[:1000]
+    return update
 
 
 async def handle_pending(services: Services, telegram: TelegramIn) -> int:

@@ -19,6 +19,7 @@ from bot.usecases.intake import import_deliveries
 from bot.web import console, errors, health, limits, schemas, telegram, twilio
 from bot.web.deps import MAX_ID, ServicesDep, require_api_key
 from bot.web.errors import ApiError
+from bot.web.refused import RefusedWebhooks
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 MAX_PAGE = 1000
@@ -38,6 +39,7 @@ def create_web_app(services: Services, api_key: str, supervisor: Supervisor | No
     app.state.supervisor = supervisor or Supervisor(services.clock, services.settings.health)
     commits = app.state.supervisor.on_demand("inbound-commit")
     app.state.inbox_writer = inbound.GroupCommit(services, loop=commits)  # webhooks store through it
+    app.state.refused = RefusedWebhooks()  # bad signatures and secrets, shown by /readyz
     errors.install(app)
     app.add_middleware(limits.BodyGuard)
     app.include_router(router)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from bot.handlers import telegram
 from bot.web.deps import ServicesDep
 from bot.web.errors import ApiError
+from bot.web.refused import RefusedWebhooks
 
 router = APIRouter()
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -26,6 +27,8 @@ async def telegram_update(request: Request, services: ServicesDep, background: B
         raise ApiError(404, "not_found", "no Telegram webhook here (DOORSTEP_TELEGRAM__TOKEN, a public URL)")
     given = request.headers.get(SECRET_HEADER, "")
     if not secrets.compare_digest(given.encode(), secret.encode()):
+        refused: RefusedWebhooks = request.app.state.refused
+        refused.count("telegram", request, f"{'wrong' if given else 'missing'} {SECRET_HEADER}")
         raise ApiError(401, "unauthorized", f"missing or wrong {SECRET_HEADER}")
     body = await request.body()  # at most MAX_BODY bytes (bot/web/limits.py)
     raw, why = telegram.read(body)

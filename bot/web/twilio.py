@@ -2,9 +2,9 @@
 
 The X-Twilio-Signature is checked against the public URL (DOORSTEP_WEB__PUBLIC_URL + the path and
 query Twilio called), never the URL this app sees behind a proxy, with every form parameter; a bad
-or missing signature gets 403 and nothing is stored. An inbound message is stored in the inbox
-(unique MessageSid) and answered off the request path by the server's Answerer
-(bot/usecases/inbound.py), through the outbox like every reply; Twilio
+or missing signature gets 403, nothing is stored, and the refusal is counted (bot/web/refused.py).
+An inbound message is stored in the inbox (unique MessageSid) and answered off the request path by
+the server's Answerer (bot/usecases/inbound.py), through the outbox like every reply; Twilio
 retrying the same message changes nothing. A delivery report moves the message's provider status
 forward only (bot/store/receipts.py); one that says the number itself is opted out or cannot take SMS
 (21610, 30005, 30006) marks it and sends the message on the recipient's next channel, as a refused send
@@ -22,6 +22,7 @@ from bot.usecases.inbound import Answerer, Arrived, GroupCommit
 from bot.usecases.respond import respond
 from bot.web.deps import ServicesDep
 from bot.web.errors import ApiError
+from bot.web.refused import RefusedWebhooks
 
 router = APIRouter()
 SIGNATURE = "X-Twilio-Signature"
@@ -39,6 +40,8 @@ async def _signed_form(request: Request, services: ServicesDep) -> dict[str, str
     signature = request.headers.get(SIGNATURE, "")
     # Every value of a repeated key is signed: the validator reads them all through `getlist`.
     if not signature or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
+        refused: RefusedWebhooks = request.app.state.refused
+        refused.count("twilio", request, f"{'wrong' if signature else 'missing'} {SIGNATURE}")
         raise ApiError(403, "forbidden", f"missing or wrong {SIGNATURE} for {url}")
     return dict(form)  # a repeated key keeps its last value
 

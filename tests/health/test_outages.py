@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.sms_inbound import free_port, wait_ready
+from bench.sms_inbound import free_port, stop_server, wait_ready
 from bot.store import outbox
 from bot.store.db import open_store
 from tests.channels.conftest import message
@@ -29,9 +29,7 @@ COUNT = 6  # messages, falling due 2, 4, ... 12 s after they are queued: all dur
 OUTAGE_S = 20.0  # the lock
 FULL_S = 2.0 * COUNT + 2  # the full disk: every message falls due meanwhile
 RECOVERY_S = 10.0
-PROBE_S = (
-    2.5  # the longest /readyz waits for the database (DOORSTEP_HEALTH__DB_TIMEOUT_SECONDS), and then some
-)
+PROBE_S = 2.5  # the longest /readyz waits for the database (DOORSTEP_HEALTH__DB_TIMEOUT_SECONDS), and more
 
 
 def serve(folder: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -59,12 +57,7 @@ def running(folder: Path, db: Path) -> Iterator[tuple[subprocess.Popen[bytes], s
     try:
         yield server, base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 async def readyz(client: httpx.AsyncClient) -> int:

@@ -38,6 +38,21 @@ def test_keywords(text: str, asked: dict[str, str] | None, expected: intents.Int
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\u200bSTOP", intents.OptOut()),
+        ("ST\u200bOP", intents.OptOut()),
+        ("\ufeffStop.", intents.OptOut()),
+        ("\u202eSTOP", intents.OptOut()),
+        ("HE\u200dLP", intents.Help()),
+        ("\u200b\u200c\u2060", intents.NotUnderstood("\u200b\u200c\u2060")),
+    ],
+)
+def test_characters_nobody_sees_do_not_hide_a_keyword(text: str, expected: intents.Intent) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "place", "detail", "standing"),
     [
         ("SAFE back door", SafeDropPlace.BACK_DOOR, "back door", False),
