@@ -130,6 +130,8 @@ async def test_a_database_locked_for_20_s_delays_sending_but_never_stops_it(tmp_
     assert max(provider_copies(tmp_path).values()) == 1
     assert server.returncode in (0, -15)  # one process throughout, ended by us
     during = [status for asked, status in answers if asked < locked_at + OUTAGE_S - PROBE_S]
+    seen = f"{COUNT} sent {took:.1f} s after, ready after {ready_after:.1f} s; /readyz {sorted(set(during))}"
+    print(f"\nlocked {OUTAGE_S:g} s: {seen} x{len(during)}")  # noqa: T201 - the figures (pytest -s shows them)
     assert during
     assert set(during) == {503}
     assert ready_after <= RECOVERY_S
@@ -193,6 +195,8 @@ async def test_a_full_disk_delays_sending_but_never_stops_it(tmp_path: Path, sma
     assert max(provider_copies(tmp_path).values()) == 1
     assert server.returncode in (0, -15)
     during = [status for asked, status in answers if asked < full_at + FULL_S - PROBE_S]
+    seen = f"{COUNT} sent {took:.1f} s after, ready after {ready_after:.1f} s; /readyz {sorted(set(during))}"
+    print(f"\ndisk full {FULL_S:g} s: {seen} x{len(during)}")  # noqa: T201 - the figures (pytest -s shows them)
     assert during
     assert set(during) == {503}
     assert ready_after <= RECOVERY_S
