@@ -412,7 +412,8 @@ def _print_health(
     for label, text in (("database", database), ("outbox", waiting), ("parked", counts)):
         out.print(f"{label:<9} {text}", highlight=False, markup=False)
     lines = [
-        f"  inbox #{a.id} {a.channel}, came {a.received_at:%Y-%m-%d %H:%M}, {a.attempts} tries: {a.error}"
+        f"  inbox #{a.id} {a.channel} {a.status}, came {a.received_at:%Y-%m-%d %H:%M}, {a.attempts} tries: "
+        f"{a.error}"
         for a in parked_in
     ] + [
         f"  outbox #{m.id} {m.kind} by {m.channel}, due {m.due_at:%Y-%m-%d %H:%M}: {m.error}"
@@ -447,6 +448,11 @@ def _print_server(base: str) -> bool:
         since, restarts = loop["seconds_since_pass"], loop["restarts"]
         passed = "no pass yet" if since is None else f"last pass {since:g} s ago"
         line = f"  {name:<17} {state}: {passed}, {restarts} restarts{error}"
+        out.print(line, highlight=False, markup=False)
+    refused = facts.get("refused_webhooks") or {}
+    if any(refused.values()):
+        counts = ", ".join(f"{provider} {n}" for provider, n in sorted(refused.items()))
+        line = f"  refused webhooks  {counts} (bad signature or secret, since the server started)"
         out.print(line, highlight=False, markup=False)
     return bool(facts.get("ready"))
 

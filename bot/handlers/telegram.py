@@ -103,7 +103,7 @@ async def store_malformed(services: Services, body: bytes, why: str) -> None:
             text[:1000],
             {"body": text},
             services.clock.now(),
-            status="malformed",
+            status=inbox.MALFORMED,
             error=why,
         )
 
@@ -116,7 +116,7 @@ async def handle(services: Services, telegram: TelegramIn, inbox_id: int) -> Non
         return
     update = _update_of(raw, telegram.bot)
     if isinstance(update, str):
-        await _finish(services, inbox_id, "malformed", update)
+        await _finish(services, inbox_id, inbox.MALFORMED, update)
         return
     try:
         await telegram.dispatcher.feed_update(telegram.bot, update, inbox_id=inbox_id)

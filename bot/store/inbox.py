@@ -14,6 +14,8 @@ from bot.store.tables import inbox
 # What a message was read as, when only a person can answer it (the console's queue, the figures).
 NEEDS_PERSON = ("NotUnderstood", "Person", "NotReceived", "Unmatched")
 POISON = "poison"  # its handling failed again and again: parked for a person, never tried again
+MALFORMED = "malformed"  # it could not be read (not JSON, not a valid update, a type unknown here)
+PARKED = (POISON, MALFORMED)  # what waits for a person to look at it, never tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,15 +148,16 @@ async def fail(conn: AsyncConnection, inbox_id: int, now: datetime, error: str, 
 class Parked:
     id: int
     channel: str
+    status: str  # poison or malformed
     received_at: datetime
     attempts: int
     error: str | None
 
 
 async def poisoned(conn: AsyncConnection, limit: int = 50) -> tuple[int, list[Parked]]:
-    """How many messages are parked as poison, and the latest `limit` of them."""
-    count = sa.select(sa.func.count()).select_from(inbox).where(inbox.c.status == POISON)
-    total = (await conn.execute(count)).scalar_one()
+    """How many messages are parked (poison, or kept malformed), and the latest `limit` of them."""
+    parked = inbox.c.status.in_(PARKED)
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(inbox).where(parked))).scalar_one()
     columns = [inbox.c[name] for name in Parked.__slots__]
-    query = sa.select(*columns).where(inbox.c.status == POISON).order_by(inbox.c.id.desc()).limit(limit)
+    query = sa.select(*columns).where(parked).order_by(inbox.c.id.desc()).limit(limit)
     return int(total), [Parked(**row._mapping) for row in await conn.execute(query)]

@@ -32,8 +32,9 @@ RECOVERY_S = 10.0
 PROBE_S = 2.5  # the longest /readyz waits for the database (DOORSTEP_HEALTH__DB_TIMEOUT_SECONDS), and more
 
 
-def serve(folder: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`doorstep serve` in its own process; the sandbox provider keeps what it sends in folder/sandbox.db."""
+def serve(folder: Path, db: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`doorstep serve` in its own process; the sandbox provider keeps what it sends in folder/sandbox.db.
+    `settings`: more environment (DOORSTEP_… = value)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
     env |= {
@@ -44,6 +45,7 @@ def serve(folder: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
         "DOORSTEP_OUTBOX__POLL_SECONDS": "0.2",
         "DOORSTEP_SCHEDULER__TICK_SECONDS": "2",
         "DOORSTEP_LOG_LEVEL": "WARNING",
+        **settings,
     }
     command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with (folder / "server.log").open("wb") as log:
@@ -52,8 +54,8 @@ def serve(folder: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 @contextlib.contextmanager
-def running(folder: Path, db: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    server, base = serve(folder, db)
+def running(folder: Path, db: Path, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    server, base = serve(folder, db, **settings)
     try:
         yield server, base
     finally:

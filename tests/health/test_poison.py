@@ -80,12 +80,12 @@ async def test_a_reply_that_cannot_be_answered_is_parked_and_holds_up_neither_th
         assert await outbox.replies_to(conn, ids[0])  # the others got their answers
         assert await outbox.replies_to(conn, ids[2])
     assert ready["parked"] == {"inbox": 1, "outbox": 0}
-    assert "Parked after failing again and again: 1 inbound, 0 outbound" in queue
+    assert "Parked after failing again and again, or unreadable: 1 inbound, 0 outbound" in queue
 
     monkeypatch.chdir(tmp_path)
     env = {"DOORSTEP_STORE__URL": f"sqlite+aiosqlite:///{db_path}"}
     shown = await asyncio.to_thread(CliRunner().invoke, cli, ["status", "--no-server"], env=env)
     assert shown.exit_code == 0, shown.output
     assert "parked    1 inbound, 0 outbound" in shown.output
-    assert f"inbox #{ids[1]} sms" in shown.output
+    assert f"inbox #{ids[1]} sms poison" in shown.output
     assert "3 tries: JSONDecodeError" in shown.output

@@ -80,6 +80,8 @@ async def test_an_update_we_cannot_read_is_kept_once_as_malformed_and_answered_2
     assert recording_session.sent(SendMessage) == []
     async with planned_day.store.read() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(messages))).scalar() == 0
+    ready = (await webhook.get("/readyz")).json()
+    assert ready["parked"]["inbox"] == 1  # kept for someone to look at, and counted where they look
 
 
 async def chat_replies(recording_session: RecordingSession) -> list[str]:
