@@ -200,6 +200,10 @@ _MISSING = words(
     r"|(says|said|marked|shows)\b[^.?!]{0,20}\b(left|dropped|put|posted)|(angeblich|laut (app|tracking"
     r"|sendungsverfolgung)|tracking says|app says|supposedly)\b.{0,100}\b(nichts|nix|nothing|not there"
     r"|nicht da|kein|isn'?t|wasn'?t)|(zugestellt|delivered)\b.{0,60}\bnix"
+    r"|(parcel|package|paket|sendung)\s+(is\s+|ist\s+)?(not|isn'?t|nicht)\s+(here|da)"
+    r"|(photo|foto|picture|bild)\b[^.?!]{0,30}\b(different|wrong|another|andere\w*|falsche\w*)"
+    r"|(delivered|left|zugestellt|abgelegt|abgestellt)\b[^.?!]{0,30}\b(wrong|falsche\w*) (door|house"
+    r"|address|tuer|haus|adresse)"
 )
 _HUMAN = words(
     r"call me|ring me|phone me|call back|callback|give me a call|speak (to|with)|talk (to|with)|real person"
@@ -268,6 +272,13 @@ _ABOUT_MESSAGES = words(
     r"|spam\w*)"
 )
 _UNSURE = words(r"noch nicht|not yet|kann nicht|can'?t|cannot|muss erst|need to check|maybe|vielleicht")
+# How to hand it over ("ring twice", "don't leave it outside"): words a "yes" must not swallow. Until
+# Doorstep keeps them as a note for the driver (issue 12), such a message goes to a person.
+_HANDOVER = words(
+    r"ring\w*|knock\w*|bell|doorbell|buzz\w*|intercom|klingel\w*|klopf\w*|gegensprech\w*"
+    r"|(don'?t|dont|do not|never|nicht|nie)\b[^.?!]{0,20}\b(leave|lassen|abstellen|ablegen|vor die)"
+    r"|(call|text|phone|anrufen|schreiben)\b[^.?!]{0,20}\b(when|before|wenn|bevor)"
+)
 _OTHERWISE = words(r"if not|otherwise|or else|falls nicht|wenn nicht|sonst|ansonsten")
 _PLEASE = words(
     r"please|pls|plz|bitte|could you|can you|koennen sie|koenntest|instead|lieber|better|besser|prefer"
@@ -322,7 +333,7 @@ def _time(body: str, text: str, today: date | None) -> Intent | None:
 def _question(_: str, text: str, __: date | None) -> Intent | None:
     if _QUESTION.search(text):
         return intents.Status()
-    if _YES.search(text) and not _UNSURE.search(text):
+    if _YES.search(text) and not _UNSURE.search(text) and not _HANDOVER.search(text):
         return intents.Confirm()
     if _INSTRUCTIONS.search(text):
         return intents.AskInstructions()
