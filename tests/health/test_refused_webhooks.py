@@ -5,7 +5,6 @@ the log line holds neither the signature, the secret, nor the sender's number.""
 import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,32 +13,17 @@ import sqlalchemy as sa
 from aiogram import Bot
 
 from bot.app import App
-from bot.config import Settings
 from bot.handlers import telegram as tg
 from bot.store.tables import inbox
 from bot.web.telegram import SECRET_HEADER
-from tests.conftest import API_KEY
-from tests.sms.test_inbound import SMS_URL, STATUS_URL, TOKEN, signed, sms
+from tests.sms.test_inbound import SMS_URL, STATUS_URL, TOKEN, settings, signed, sms
 from tests.telegram.recording import FIXTURES, recording_bot, recording_session
 
-__all__ = ["recording_bot", "recording_session"]
+__all__ = ["recording_bot", "recording_session", "settings"]  # Twilio on, at its public URL
 
-PUBLIC = "https://doorstep.example.com"
 SECRET = "telegram-secret-for-refusals"
 SENDER = "+4915112345678"
 FORGED = "AAAAforgedSignatureBBBB0123456789="
-
-
-@pytest.fixture
-def settings(db_path: Path) -> Settings:
-    return Settings(
-        store={"url": f"sqlite+aiosqlite:///{db_path}"},
-        web={"api_key": API_KEY, "public_url": PUBLIC},
-        eta={"exploration": 1},
-        sandbox={"path": db_path.with_name("sandbox.db")},
-        twilio={"auth_token": TOKEN},
-        _env_file=None,
-    )
 
 
 @pytest.fixture
