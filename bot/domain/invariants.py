@@ -2,7 +2,9 @@
 
 - Told: when a parcel is attempted, the window we hold for it is within the threshold of the last window
   its recipient was told (a message stating it went out). `moved` applies to a version made before the
-  parcel went out for delivery, `delay` to one made after. Recipients who opted out are not counted.
+  parcel went out for delivery, `delay` to one made after it (strictly: on a clock of whole seconds a
+  re-plan and a van leaving can share an instant, and the re-plan that ran first judged the parcel still
+  at the depot). Recipients who opted out are not counted.
 - In order: for each attempt, pre-delivery → out-for-delivery → nearby → delivered or failed, in the
   order they went out (any of them may be missing; none may come after a later one). A failed attempt
   ends its sequence: a rebooked parcel starts again.
@@ -48,7 +50,7 @@ def _untold(facts: DayFacts, moved: timedelta, delay: timedelta) -> list[Violati
         if held is None or not told or parcel in facts.opted_out:
             continue
         out = facts.out_at.get(parcel)
-        threshold = delay if out is not None and held.created_at >= out else moved
+        threshold = delay if out is not None and held.created_at > out else moved
         if abs(held.start - told[-1].start) > threshold:
             said = (
                 f"told {told[-1].start:%H:%M} (v{told[-1].number}), held {held.start:%H:%M} (v{held.number})"
