@@ -7,8 +7,10 @@ rambles), the question our last message asked, and the intent a careful support 
 in it, with its details (the slot, the day and time range, the place, the code, the stars). A
 reading is right only when the intent and every labelled detail match. A miss read as NotUnderstood
 goes to support (the recipient gets a short helpful answer); a miss read as something else would
-act wrongly, and is counted apart. Relative days are read as if today were Monday 2026-11-30.
-Last line: `sms_parser n=N accuracy_pct=X`.
+act wrongly, and is counted apart; of those, a silent one is a wrong action that neither reaches a
+person (support, a missing-parcel report) nor asks the recipient back (times offered, "where shall we
+leave it?", the help text). Relative days are read as if today were Monday 2026-11-30.
+Last line: `sms_parser n=N accuracy_pct=X silent=S`.
 """
 
 import argparse
@@ -50,6 +52,18 @@ class Reading:
     @property
     def to_support(self) -> bool:
         return isinstance(self.got, intents.NotUnderstood)
+
+    @property
+    def silent(self) -> bool:
+        """Wrong, and nobody hears of it: not for a person to read, no question back to the recipient."""
+        asks_back = isinstance(self.got, intents.AskSlots | intents.AskInstructions | intents.Help) or (
+            isinstance(self.got, intents.Reschedule) and self.got.slot is None
+        )
+        to_a_person = intents.NotUnderstood | intents.Person | intents.NotReceived
+        reaches_a_person = isinstance(self.got, to_a_person) or (
+            isinstance(self.got, intents.Comment) and self.got.asks
+        )
+        return not self.right and not asks_back and not reaches_a_person
 
 
 def load(path: Path = CORPUS) -> list[Case]:
@@ -125,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"misses sent to support={len(misses) - wrong} misses acting wrongly={wrong}")
     print(f"per message {per_message_ms:.3f} ms")
     right = len(readings) - len(misses)
-    print(f"sms_parser n={len(readings)} accuracy_pct={100 * right / len(readings):.1f}")
+    silent = sum(r.silent for r in readings)
+    print(f"sms_parser n={len(readings)} accuracy_pct={100 * right / len(readings):.1f} silent={silent}")
 
 
 if __name__ == "__main__":

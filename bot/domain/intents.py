@@ -71,6 +71,7 @@ class Comment:
     """Free text right after a rating: what the recipient wants to add to it."""
 
     text: str
+    asks: bool = False  # a question or a request in it ("call me please"): a person reads it
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Thanks:
+    """Thanks or praise, nothing asked: thanked back, never taken as a confirmation."""
+
+
+@dataclass(frozen=True)
 class NotUnderstood:
     text: str
 
@@ -123,5 +129,6 @@ type Intent = (
     | Status
     | Help
     | Person
+    | Thanks
     | NotUnderstood
 )

@@ -2,9 +2,11 @@
 
 Two layers. The keyword layer: numbered choices, the carriers' STOP/START/HELP families (only as a
 single word, any case, trimmed, exactly as carriers treat them), and short keywords in English and
-German. The free-text layer for everything else, in this order: a parcel reported missing, a person
-asked for, a gate code (sms_place), where to leave it (sms_place), a time asked for in words
-(sms_when), "another time" with no usable time, a plain yes, a status question. Whatever is left is
+German. Thanks (with praise, and no yes in it) are thanked, never taken as a confirmation. The
+free-text layer for everything else, in this order: a parcel reported missing, a person asked for, a
+gate code (sms_place), how to hand it over ("don't leave it outside", "ring twice": the words go to the
+driver as they are), where to leave it (sms_place), a time asked for in words (sms_when), "another
+time" with no usable time, a plain yes, a status question, who is writing. Whatever is left is
 NotUnderstood: the recipient gets a short helpful answer and support gets the message.
 """
 
@@ -64,7 +66,8 @@ def parse(
             else _number(n, asked)
         )
     if question == "comment" and body and not isinstance(free, _OVER_A_COMMENT):
-        return intents.Comment(body[:1000])
+        asks = "?" in body or bool(_ASKS.search(sms_when.normalise(body)))
+        return intents.Comment(body[:1000], asks=asks)
     return free or intents.NotUnderstood(text)
 
 
@@ -74,6 +77,11 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+# A comment that asks for something: "please", "call", "why", in any form a dialect keeps ("bitte").
+_ASKS = sms_when.words(
+    r"please|pls|plz|bitte|could you|can you|would you|call|ring me|contact|get back|why|how come|refund"
+    r"|koennen sie|koennten sie|kannst du|ruf\w*|anruf\w*|melden|warum|wieso|weshalb|erstatt\w*"
+)
 # What a message after "anything to add?" can still be, rather than a comment on the rating.
 _OVER_A_COMMENT = (intents.NotReceived, intents.Person, intents.Status)
 _FILLER = re.compile(
@@ -81,6 +89,30 @@ _FILLER = re.compile(
     r"danke|ok|okay|i'?ll take|ich nehme|take|nehme|gerne|gern|ja|yes|choice|wahl|time|zeit|passt|works|fine|"
     r"good|gut|geht|klappt|perfect|perfekt|great|super|top)\b|[^\w\s]"
 )
+
+
+_THANKS = sms_when.words(
+    r"thanks?|thank (you|u)|thankyou|thx|ty|cheers|ta|danke\w*|vielen dank|besten dank|herzlichen dank|merci"
+    r"|much appreciated|appreciated?|appreciate it"
+)
+_PRAISE = sms_when.words(
+    r"great|super|perfect|perfekt|excellent|awesome|amazing|lovely|brilliant|nice|wonderful|fantastic|good"
+    r"|toll\w*|klasse|prima|wunderbar|spitze|schoen|nett|lieb|top|service|job|work|delivery|driver|fahrer"
+    r"|lieferung|zustellung|team|you|u|guys|again|so|much|very|a|lot|many|for|the|your|this|that|it|all"
+    r"|everything|and|und|fuer|den|die|das|ihr|ihnen|euch|sehr|vielmals|schnell\w*|quick|fast|as always"
+    r"|wie immer|really|echt|wirklich|hi|hallo|hello"
+)
+_THANKS_EMOJI = re.compile(r"[🙏❤️💐😊🙂👌✨🌟]")
+
+
+def _only_thanks(body: str) -> bool:
+    """Thanks and praise and nothing else ("great service thanks", "Danke!", "thank you so much 🙏"): no yes,
+    no question, no request in it."""
+    text = sms_when.normalise(body)
+    if not (_THANKS.search(text) or (_THANKS_EMOJI.search(text) and not re.search(r"\w", text))):
+        return False
+    rest = _PRAISE.sub(" ", _THANKS.sub(" ", _THANKS_EMOJI.sub(" ", text)))
+    return not re.sub(r"[\s.,!:;\-–—~]+", "", rest)
 
 
 def _carrier_word(body: str, opted_out: bool) -> Intent | None:
@@ -157,6 +189,8 @@ def _number(n: int, asked: Mapping[str, Any]) -> Intent:
 
 
 def _keywords(body: str) -> Intent | None:
+    if _only_thanks(body):  # after "anything to add?" they are the comment (parse)
+        return intents.Thanks()
     simple: tuple[tuple[re.Pattern[str], Intent], ...] = (
         (_CONFIRM, intents.Confirm()),
         (_CHANGE, intents.AskSlots()),
@@ -247,6 +281,13 @@ _QUESTION = words(
     r"|ist (es|das paket|der fahrer|er|sie) (schon |noch |jetzt )?unterwegs|out for delivery"
     r"|wo sich \w+ paket|befindet|kommt (das|es)\b[^.?!]{0,20}\b(heute|morgen|noch)"
     r"|(ob|whether|if) (es|it)\b[^.?!]{0,30}\b(kommt|come)|in zustellung"
+    r"|(has|have|did) (the |my |our )?(driver|van|parcel|package|courier|it|he|she|you)\b[^.?!]{0,15}\b(left"
+    r"|set off|gone out|started|departed|shipped|been sent)|left (the depot )?yet|schon (los|unterwegs"
+    r"|losgefahren|abgefahren)|(ist|sind) (der fahrer|er|sie) (schon )?(los|losgefahren|abgefahren)"
+)
+_WHO = words(
+    r"who (is|'?s) (this|that|it|there|writing)|who are (you|u)|who r u|whos this"
+    r"|wer (ist|sind|schreibt) (das|da|sie|hier|mir)|wer sind sie"
 )
 _INSTRUCTIONS = words(
     r"instruction\w*|\w*anweisung\w*|hinweis\w*|(note|message) for the driver|tell the driver"
@@ -272,12 +313,16 @@ _ABOUT_MESSAGES = words(
     r"|spam\w*)"
 )
 _UNSURE = words(r"noch nicht|not yet|kann nicht|can'?t|cannot|muss erst|need to check|maybe|vielleicht")
-# How to hand it over ("ring twice", "don't leave it outside"): words a "yes" must not swallow. Until
-# Doorstep keeps them as a note for the driver (issue 12), such a message goes to a person.
+# How to hand it over ("ring twice", "don't leave it outside"): a note for the driver in the recipient's
+# own words, and words a "yes" must not swallow. Where it is not to be left names no place to leave it.
+_DONT_LEAVE = words(
+    r"(don'?t|dont|do not|never|nicht|nie)\b[^.?!]{0,20}\b(leave|lassen|abstellen|ablegen|vor die)"
+    r"|(not|nicht)\s+(outside|draussen|vor die tuer|vor der tuer|at the door|on the doorstep|im freien)"
+)
 _HANDOVER = words(
     r"ring\w*|knock\w*|bell|doorbell|buzz\w*|intercom|klingel\w*|klopf\w*|gegensprech\w*"
-    r"|(don'?t|dont|do not|never|nicht|nie)\b[^.?!]{0,20}\b(leave|lassen|abstellen|ablegen|vor die)"
     r"|(call|text|phone|anrufen|schreiben)\b[^.?!]{0,20}\b(when|before|wenn|bevor)"
+    r"|" + _DONT_LEAVE.pattern
 )
 _OTHERWISE = words(r"if not|otherwise|or else|falls nicht|wenn nicht|sonst|ansonsten")
 _PLEASE = words(
@@ -312,6 +357,10 @@ def _instruction(body: str, text: str, today: date | None) -> Intent | None:
     primary = _OTHERWISE.split(text)[0]  # "Friday morning? If not, leave it next door": the time comes first
     if primary != text and today is not None and sms_when.wish(primary, today) is not None:
         return None
+    if _DONT_LEAVE.search(text):
+        return intents.SafeDrop(SafeDropPlace.OTHER, body)  # "do not leave it at the door" is no door
+    if _HANDOVER.search(text) and (today is None or sms_when.wish(body, today) is None):
+        return safe_drop(body)  # "ring twice", "stop ringing, leave it at the front door"
     if sms_place.safe_drop_phrase(text) or _LEAVE_AT.search(text) or _AT_THEN_LEAVE.search(text):
         return safe_drop(body)
     return None
@@ -337,4 +386,6 @@ def _question(_: str, text: str, __: date | None) -> Intent | None:
         return intents.Confirm()
     if _INSTRUCTIONS.search(text):
         return intents.AskInstructions()
+    if _WHO.search(text):
+        return intents.Help()  # who we are and what they can answer
     return None

@@ -40,6 +40,7 @@ class Kind(StrEnum):
     STATUS = "status"
     HELP = "help"
     PERSON_REQUESTED = "person-requested"
+    THANKED = "thanked"
     RATED = "rated"
     COMMENTED = "commented"
     NOT_RECEIVED = "not-received"
@@ -90,6 +91,7 @@ KINDS: dict[Kind, KindSpec] = {
     Kind.OPTED_OUT: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.OPTED_IN: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.NOT_UNDERSTOOD: KindSpec(Audience.RECIPIENT, True, ()),
+    Kind.THANKED: KindSpec(Audience.RECIPIENT, True, ()),
     Kind.WHICH_DELIVERY: KindSpec(Audience.RECIPIENT, True, ("choices",)),
     Kind.STAFF_REPLY: KindSpec(Audience.RECIPIENT, True, ("text",)),
     Kind.LINKED: KindSpec(Audience.RECIPIENT, True, ("status", "day", "window")),

@@ -403,16 +403,16 @@ async def rate(turn: Turn, intent: intents.Rate) -> list[Reply]:
 
 
 async def comment(turn: Turn, intent: intents.Comment) -> list[Reply]:
-    """What they add after rating: kept with the rating (support reads it beside a low one)."""
+    """What they add after rating: kept with the rating; support reads it beside a low one, and any
+    that asks for something."""
     if turn.delivery.rating is None:
         return await not_understood(turn, intents.NotUnderstood(intent.text))
     await delivery_store.update(turn.conn, turn.delivery.id, {"rating_comment": intent.text}, turn.now)
     await _log(turn, "delivery.rating_comment", {"length": len(intent.text)})
-    if turn.delivery.rating <= 2:
+    if turn.delivery.rating <= 2 or intent.asks:
         detail = f"{turn.delivery.rating}/5, then: {intent.text[:500]}"
-        await escalations.open_one(
-            turn.conn, turn.now, Reason.LOW_RATING, detail, delivery_id=turn.delivery.id
-        )
+        reason = Reason.LOW_RATING if turn.delivery.rating <= 2 else Reason.PERSON
+        await escalations.open_one(turn.conn, turn.now, reason, detail, delivery_id=turn.delivery.id)
     return [Reply(Kind.COMMENTED)]
 
 
@@ -460,6 +460,10 @@ async def person(turn: Turn, _: intents.Person) -> list[Reply]:
     return [Reply(Kind.PERSON_REQUESTED)]
 
 
+async def thanks(turn: Turn, _: intents.Thanks) -> list[Reply]:
+    return [Reply(Kind.THANKED)]
+
+
 async def not_understood(turn: Turn, intent: intents.NotUnderstood) -> list[Reply]:
     await escalations.open_one(
         turn.conn, turn.now, Reason.NOT_UNDERSTOOD, intent.text[:500], delivery_id=turn.delivery.id
@@ -483,5 +487,6 @@ HANDLERS: dict[type, Handler] = {
     intents.Status: status,
     intents.Help: help_,
     intents.Person: person,
+    intents.Thanks: thanks,
     intents.NotUnderstood: not_understood,
 }

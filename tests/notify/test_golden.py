@@ -212,14 +212,13 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
         "Doorstep: Sorry Christopher, we can't make that change: your parcel is already on the van."
     ),
     (S, "de", Kind.CHANGE_REFUSED): (
-        "Doorstep: Hallo Christopher, das können wir leider nicht mehr ändern: Ihr Paket ist "
-        "schon im Fahrzeug."
+        "Doorstep: Hallo Christopher, das können wir leider nicht ändern: Ihr Paket ist schon im Fahrzeug."
     ),
     (T, "en", Kind.CHANGE_REFUSED): (
         "Sorry Christopher, we can't make that change: your parcel is already on the van."
     ),
     (T, "de", Kind.CHANGE_REFUSED): (
-        "Hallo Christopher, das können wir leider nicht mehr ändern: Ihr Paket ist schon im Fahrzeug."
+        "Hallo Christopher, das können wir leider nicht ändern: Ihr Paket ist schon im Fahrzeug."
     ),
     # instructions-saved
     (S, "en", Kind.INSTRUCTIONS_SAVED): (
@@ -411,6 +410,11 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
         "Das haben wir nicht verstanden; unser Team liest Ihre Nachricht. Sie können auch die Tasten "
         "unter unseren Nachrichten nutzen."
     ),
+    # thanked
+    (S, "en", Kind.THANKED): "Doorstep: Thank you, Christopher! Glad to hear it.",
+    (S, "de", Kind.THANKED): "Doorstep: Vielen Dank, Christopher! Das freut uns.",
+    (T, "en", Kind.THANKED): "Thank you, Christopher! Glad to hear it.",
+    (T, "de", Kind.THANKED): "Vielen Dank, Christopher! Das freut uns.",
     # which-delivery
     (S, "en", Kind.WHICH_DELIVERY): (
         "Doorstep: Hi Christopher, which delivery do you mean? Reply with its number:\n"

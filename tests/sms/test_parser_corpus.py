@@ -38,4 +38,6 @@ def test_the_bench_prints_its_figures_last(capsys: pytest.CaptureFixture[str]) -
     sms_parser.main([])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("sms_parser n=354 accuracy_pct=")
-    assert float(last.rsplit("=", 1)[1]) >= 95
+    figures = dict(pair.split("=") for pair in last.split()[1:])
+    assert float(figures["accuracy_pct"]) >= 95
+    assert figures["silent"] == "0"

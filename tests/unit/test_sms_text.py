@@ -22,7 +22,7 @@ from bot.handlers.sms_text import parse
         ("HILFE", None, intents.Help()),
         ("ok thanks", None, intents.Confirm()),
         ("Ja, danke!", None, intents.Confirm()),
-        ("who is this", None, intents.NotUnderstood("who is this")),
+        ("who is this", None, intents.Help()),
         ("Yes!", None, intents.Confirm()),
         ("where is it?", None, intents.Status()),
         ("CODE 4711", None, intents.AccessCode("4711")),
