@@ -23,3 +23,9 @@ async def test_one_small_day_prints_its_figures_last(capsys: pytest.CaptureFixtu
 def test_shares_are_pooled_over_what_each_day_measured() -> None:
     assert promise.weighted([(100.0, 30), (50.0, 10), (None, 0)]) == 87.5
     assert promise.weighted([(None, 5)]) is None
+
+
+def test_seeds_are_given_as_a_list_or_a_range() -> None:
+    assert promise.seed_list("1-5") == [1, 2, 3, 4, 5]
+    assert promise.seed_list("2, 7") == [2, 7]
+    assert promise.seed_list("1-3,9") == [1, 2, 3, 9]
