@@ -81,11 +81,16 @@ class EtaSettings(BaseModel):
     learning: bool = True
     learning_days: int = Field(default=28, ge=1, le=365)
     service_quantile: float = Field(default=0.6, gt=0, lt=1)
+    # The nightly plan gives no van more than this multiple of an even share of the day's stops, so
+    # every active driver's van carries slack for the day's surprises (0: no limit, the fewest vans).
+    spread: float = Field(default=1.1, ge=0, le=10)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.matrix == "osrm" and self.osm_pbf is None:
             raise ValueError("matrix=osrm needs DOORSTEP_ETA__OSM_PBF, the path of an .osm.pbf extract")
+        if 0 < self.spread < 1:
+            raise ValueError("DOORSTEP_ETA__SPREAD must be 0 (no limit) or at least 1 (an even share)")
         if self.window_minutes % self.window_align_minutes:
             keys = "DOORSTEP_ETA__WINDOW_MINUTES", "DOORSTEP_ETA__WINDOW_ALIGN_MINUTES"
             raise ValueError("{} must be a multiple of {}".format(*keys))

@@ -1,6 +1,7 @@
 """Plan a day: matrix, VROOM solve off the event loop, unassigned jobs explained."""
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,8 +20,14 @@ async def plan_day(
     *,
     exploration: int = 5,
     threads: int = 2,
+    spread: float = 0.0,
 ) -> Plan:
-    """The full optimisation (the nightly plan): every job on the best van, or explained."""
+    """The full optimisation (the nightly plan): every job on the best van, or explained.
+
+    `spread` > 0: no van takes more than `spread` x an even share of the stops, so every van carries
+    slack for what the day brings (a breakdown on a van with half the day's stops breaks half the
+    promises). A job that cannot be served within that limit is planned as without it: the limit never
+    leaves a parcel behind."""
     if not jobs:
         return Plan(routes=(), unserved=(), cost=0, solve_ms=0)
     indexed, points = _index(vehicles, jobs)
@@ -30,7 +37,11 @@ async def plan_day(
         return Plan(routes=(), unserved=_unserved(unserved), cost=0, solve_ms=0)
     epoch = _epoch(vehicles, jobs)
     started = time.perf_counter()
-    raw = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads)
+    most = math.ceil(spread * len(jobs) / len(vehicles)) if spread else None
+    raw = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, most)
+    if raw.unassigned and most is not None:
+        loose = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, None)
+        raw = loose if len(loose.unassigned) < len(raw.unassigned) else raw
     solve_ms = round((time.perf_counter() - started) * 1000)
     unserved = diagnose.reasons(raw.unassigned, indexed, matrix)
     return Plan(
@@ -42,9 +53,16 @@ async def plan_day(
 
 
 def _solve(
-    indexed: problem.Indexed, matrix: Matrix, epoch: datetime, exploration: int, threads: int
+    indexed: problem.Indexed,
+    matrix: Matrix,
+    epoch: datetime,
+    exploration: int,
+    threads: int,
+    max_tasks: int | None,
 ) -> problem.RawSolution:
-    return problem.solve(indexed, matrix, epoch, exploration=exploration, threads=threads)
+    return problem.solve(
+        indexed, matrix, epoch, exploration=exploration, threads=threads, max_tasks=max_tasks
+    )
 
 
 def _index(vehicles: Sequence[VehicleSpec], jobs: Sequence[JobSpec]) -> tuple[problem.Indexed, list[LatLon]]:

@@ -51,9 +51,10 @@ class RejectedInputError(ValueError):
     """VROOM refused the problem as given, e.g. a seeded route that breaks a hard window."""
 
 
-def build(problem: Indexed, matrix: Matrix, epoch: datetime) -> vroom.Input:
-    """A VROOM Input on `matrix`, every time in seconds after `epoch` (on a whole second: exact)."""
-    return build_seeded(problem, matrix, epoch, {})
+def build(problem: Indexed, matrix: Matrix, epoch: datetime, *, max_tasks: int | None = None) -> vroom.Input:
+    """A VROOM Input on `matrix`, every time in seconds after `epoch` (on a whole second: exact);
+    `max_tasks`: the most stops any van may take."""
+    return build_seeded(problem, matrix, epoch, {}, max_tasks=max_tasks)
 
 
 def build_seeded(
@@ -64,6 +65,7 @@ def build_seeded(
     *,
     pinned: bool = False,
     keep: Set[int] = frozenset(),
+    max_tasks: int | None = None,
 ) -> vroom.Input:
     """`build`, with `seeds[van id]` (job ids in order) as that van's current route.
 
@@ -97,6 +99,7 @@ def build_seeded(
                 time_window=window,
                 speed_factor=van.speed_factor,
                 steps=steps(van),
+                **({} if max_tasks is None else {"max_tasks": max_tasks}),
             )
         )
     for job, index in problem.jobs:
@@ -116,11 +119,17 @@ def build_seeded(
 
 
 def solve(
-    problem: Indexed, matrix: Matrix, epoch: datetime, *, exploration: int, threads: int
+    problem: Indexed,
+    matrix: Matrix,
+    epoch: datetime,
+    *,
+    exploration: int,
+    threads: int,
+    max_tasks: int | None = None,
 ) -> RawSolution:
     """Blocking: run it in a worker thread."""
-    solution = build(problem, matrix, epoch).solve(exploration_level=exploration, nb_threads=threads)
-    return _read(solution, problem, epoch)
+    instance = build(problem, matrix, epoch, max_tasks=max_tasks)
+    return _read(instance.solve(exploration_level=exploration, nb_threads=threads), problem, epoch)
 
 
 def _steps(order: Sequence[int], leave: int, opens: Mapping[int, int] | None) -> list[vroom.VehicleStep]:

@@ -100,7 +100,12 @@ async def _solve_keeping(
     while True:
         jobs = [_within(job_spec(d, learned), kept.get(d.id)) for d in todo]
         solved = await plan_day(
-            vans, jobs, matrix, exploration=settings.exploration, threads=settings.threads
+            vans,
+            jobs,
+            matrix,
+            exploration=settings.exploration,
+            threads=settings.threads,
+            spread=settings.spread,
         )
         missed = {u.job_id for u in solved.unserved} & kept.keys()
         if not missed:

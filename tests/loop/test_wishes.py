@@ -45,7 +45,9 @@ async def test_a_wish_the_current_window_already_meets_is_confirmed_and_nothing_
     stop = (await stops_by_delivery(services))[chosen]
     zone = ZoneInfo("Europe/Berlin")
     start = stop.promised_start.astimezone(zone)
-    await sandbox_reply(services, chosen, f"any time after {start.hour - 1}:00 is fine")
+    hour = start.hour - 1  # "after 7:00" alone would be read as the evening: say which
+    said = f"{hour % 12 or 12}{'am' if hour < 12 else 'pm'}"
+    await sandbox_reply(services, chosen, f"any time after {said} is fine")
 
     assert await outbox_rows(services, kind="slots-offered") == []
     (confirmed,) = await outbox_rows(services, kind="confirmed")

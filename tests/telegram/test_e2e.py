@@ -39,7 +39,9 @@ async def doorstep(
     settings = Settings(
         store={"url": f"sqlite+aiosqlite:///{tmp_path / 'doorstep.db'}"},
         web={"api_key": API_KEY},
-        eta={"exploration": 1},
+        # The fewest vans: a stop moved to another time stays on the linked driver's route (with the
+        # day spread over the fleet, another van may take it, and this driver reads "removed").
+        eta={"exploration": 1, "spread": 0},
         sandbox={"path": tmp_path / "sandbox.db"},
         telegram={
             "token": BOT_TOKEN,

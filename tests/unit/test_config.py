@@ -55,6 +55,7 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("DOORSTEP_STORE__URL", "mysql://x"),
         ("DOORSTEP_ETA__MATRIX", "google"),
         ("DOORSTEP_ETA__WINDOW_ALIGN_MINUTES", "25"),
+        ("DOORSTEP_ETA__SPREAD", "0.5"),
     ],
 )
 def test_a_wrong_value_is_refused_naming_its_key(
