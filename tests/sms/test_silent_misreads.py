@@ -7,12 +7,11 @@ import hashlib
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from markupsafe import escape
 
 from bot.clock import ManualClock
 from bot.services import Services
-from bot.store.tables import deliveries
+from bot.store import deliveries as delivery_store
 from bot.usecases import progress
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
 from tests.loop.test_driver_events import first_route
@@ -31,7 +30,7 @@ async def text_from(services: Services, twilio: httpx.AsyncClient, delivery_id: 
 
 async def set_locale(services: Services, delivery_id: int, locale: str) -> None:
     async with services.store.tx() as conn:
-        await conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(locale=locale))
+        await delivery_store.update(conn, delivery_id, {"locale": locale}, services.clock.now())
 
 
 @pytest.mark.parametrize(
