@@ -39,12 +39,11 @@ async def plan_day(
     started = time.perf_counter()
     most = math.ceil(spread * len(jobs) / len(vehicles)) if spread else None
     raw = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, most)
-    unserved = diagnose.reasons(raw.unassigned, indexed, matrix)
-    if most is not None and diagnose.NO_ROOM in unserved.values():  # the limit may be why: try without
+    if raw.unassigned and most is not None:
         loose = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, None)
-        if len(loose.unassigned) < len(raw.unassigned):
-            raw, unserved = loose, diagnose.reasons(loose.unassigned, indexed, matrix)
+        raw = loose if len(loose.unassigned) < len(raw.unassigned) else raw
     solve_ms = round((time.perf_counter() - started) * 1000)
+    unserved = diagnose.reasons(raw.unassigned, indexed, matrix)
     return Plan(
         routes=tuple(r for r in raw.routes if r.stops),
         unserved=_unserved(unserved),
