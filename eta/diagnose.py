@@ -6,6 +6,11 @@ from eta.matrix import Matrix
 from eta.model import AT_DEPOT, JobSpec, VehicleSpec
 from eta.problem import Indexed
 
+# Every van that could serve it is full or out of time: the only reason a limit on a van's stops can cause.
+NO_ROOM = (
+    "no room left: every driver who could serve it is full or out of time (add a driver or widen windows)"
+)
+
 
 def reason(job: JobSpec, index: int, problem: Indexed, matrix: Matrix) -> str:
     """The first rule the job breaks for every van, from the plainest to the subtlest."""
@@ -26,9 +31,7 @@ def reason(job: JobSpec, index: int, problem: Indexed, matrix: Matrix) -> str:
             f"its window {job.window_start:%H:%M}-{job.window_end:%H:%M} UTC cannot be reached and left "
             "within any suitable driver's shift"
         )
-    return (
-        "no room left: every driver who could serve it is full or out of time (add a driver or widen windows)"
-    )
+    return NO_ROOM
 
 
 def _reachable(job: JobSpec, index: int, van: VehicleSpec, start: int, end: int, matrix: Matrix) -> bool:

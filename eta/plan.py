@@ -39,11 +39,12 @@ async def plan_day(
     started = time.perf_counter()
     most = math.ceil(spread * len(jobs) / len(vehicles)) if spread else None
     raw = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, most)
-    if raw.unassigned and most is not None:
-        loose = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, None)
-        raw = loose if len(loose.unassigned) < len(raw.unassigned) else raw
-    solve_ms = round((time.perf_counter() - started) * 1000)
     unserved = diagnose.reasons(raw.unassigned, indexed, matrix)
+    if most is not None and diagnose.NO_ROOM in unserved.values():  # the limit may be why: try without
+        loose = await asyncio.to_thread(_solve, indexed, matrix, epoch, exploration, threads, None)
+        if len(loose.unassigned) < len(raw.unassigned):
+            raw, unserved = loose, diagnose.reasons(loose.unassigned, indexed, matrix)
+    solve_ms = round((time.perf_counter() - started) * 1000)
     return Plan(
         routes=tuple(r for r in raw.routes if r.stops),
         unserved=_unserved(unserved),
