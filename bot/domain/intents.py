@@ -114,6 +114,14 @@ class NotUnderstood:
     text: str
 
 
+@dataclass(frozen=True)
+class Several:
+    """One message that does more than one thing ("yes fine, the code is 4711"): each part, in order.
+    How to hand it over comes before the answer about the time, which may ask something back."""
+
+    parts: "tuple[Intent, ...]"
+
+
 type Intent = (
     Confirm
     | AskSlots
@@ -131,4 +139,5 @@ type Intent = (
     | Person
     | Thanks
     | NotUnderstood
+    | Several
 )

@@ -22,7 +22,8 @@ PLACE: tuple[tuple[SafeDropPlace, re.Pattern[str]], ...] = (
     (
         SafeDropPlace.FRONT_DOOR,
         words(
-            r"front ?door|haustuer|vordertuer|eingangstuer|wohnungstuer|door ?step|door ?mat|fussmatte|(at"
+            r"front ?door|haustuer|vordertuer|eingangstuer|wohnungstuer|door ?step|door ?mat|fussmatte"
+            r"|stoop|(at"
             r"|by|outside|in front of|to|on) (the |my |our )?door|(vor|an|neben) (die|der|meine|meiner"
             r"|unsere|unserer) tuer"
         ),
@@ -30,7 +31,7 @@ PLACE: tuple[tuple[SafeDropPlace, re.Pattern[str]], ...] = (
     (SafeDropPlace.GARAGE, words(r"garage|carport")),
     (
         SafeDropPlace.RECEPTION,
-        words(r"reception|front desk|concierge|rezeption|empfang|pfoertner|porter|doorman|hausmeister"),
+        words(r"reception|front desk|concierge|rezeption|empfang|pfoertner|porter|doorman"),
     ),
     (
         SafeDropPlace.MAILBOX,
@@ -83,13 +84,13 @@ _ONLY_PLACE = re.compile(
     r"((in|into|at|on|by|with|behind|under|to|im|in den|in die|ins|an|am|auf|bei|beim|hinter|unter|vor|zum|"
     r"zur)\s+)?"
     r"(the|my|our|die|der|den|das|dem|meine|meinen|unsere|unseren)?\s*"
-    r"[a-z0-9 .#]{2,40}?\s*(please|pls|plz|bitte|thanks|thank you|danke|thx)?[\s.!]*$"
+    r"(?:[a-z0-9.#]+\s?){1,4}?\s*(please|pls|plz|bitte|thanks|thank you|danke|thx)?[\s.!]*$"
 )
 _CODE = re.compile(
     r"(?<!post)(?<!zip )(?<!plz )\b(code|pin|gate|tor|tuer|door|keypad|zugang\w*|eingang\w*|buzzer|"
     r"klingel\w*|entry|access|zahlen ?schloss|schloss|schluesselkasten|key ?box|key ?safe|lock ?box|"
     r"combination|kombination)"
-    r"[a-z\s:=\-'\"]{0,30}?(?P<code>[#*]?\d[\d#*]{2,11})(?!\d)"
+    r"[a-z\s:=\-'\"]{0,30}?(?P<code>[#*]?\d[\d#*]{2,11}[a-z]?|(?<=\s)[a-z]\d{1,6})(?![\da-z])"
 )
 _NOT_A_CODE = words(r"order|bestell\w*|sendung\w*|tracking|postcode|post code|plz|postleitzahl|zip")
 
@@ -99,20 +100,25 @@ def access_code(text: str) -> intents.AccessCode | None:
     m = _CODE.search(text)
     if m is None or _NOT_A_CODE.search(text[max(m.start() - 20, 0) : m.end()]):
         return None
-    return intents.AccessCode(m["code"])
+    return intents.AccessCode(m["code"].upper())  # as typed: "#2580", "1990#" tell the driver which key
 
 
 def place_in(text: str) -> SafeDropPlace | None:
-    """The first kind of place `text` (normalised) names, if any."""
-    for place, pattern in PLACE:
-        if pattern.search(text):
-            return place
-    return None
+    """The kind of place `text` (normalised) names first ("parcel box by the front door": the box), if any;
+    a named kind before OTHER (steps, a shed) wherever it stands; at one word, the earlier in PLACE."""
+    found = [(m.start(), n, place) for n, (place, pattern) in enumerate(PLACE) if (m := pattern.search(text))]
+    named = [f for f in found if f[2] is not SafeDropPlace.OTHER] or found  # "die Treppe vor der Haustür"
+    return min(named)[2] if named else None
 
 
 # These make a safe-drop place the recipient's standing preference (every delivery, not just this one).
 ALWAYS = re.compile(
-    r"[,;]?\s*\b(always|every ?time|from now on|in future|immer|jedes ?mal|(zu)?k(ü|ue)nftig)\b[.!]*", re.I
+    r"[,;]?\s*\b(always|every ?time|from now on|in future|immer|jedes ?mal|(zu)?k(ü|ue)nftig"
+    r"|for all (my |future |of my )*(deliveries|parcels|orders|packages)|f(ü|ue)r alle (k(ü|ue)nftigen )?"
+    r"(lieferungen|pakete|sendungen))\b"
+    r"(?!\s+(home|there|around|at home|da|do|zu ?hause|daheim|anwesend)\b|\s+in\s*([,.!;]"
+    r"|$))[.!]*",  # "she's always in"
+    re.I,
 )
 _FINE = words(r"is fine|is ok|is okay|works|ist ok|ist okay|ist in ordnung|geht|passt|reicht")
 # Places specific enough to be an instruction after any preposition ("stop at the back door").
@@ -136,3 +142,8 @@ def safe_drop_phrase(text: str) -> bool:
         return True
     first = re.split(r"[,;!?]| - ", ALWAYS.sub("", text))[0].strip()
     return _ONLY_PLACE.match(first) is not None and place_in(first) is not None
+
+
+def drops(text: str) -> bool:
+    """Whether `text` (normalised) says to leave, put or hand over the parcel."""
+    return _DROP.search(text) is not None

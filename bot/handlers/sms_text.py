@@ -52,23 +52,103 @@ def parse(
     if (carrier := _carrier_word(body, opted_out)) is not None:
         return carrier
     question = asked.get("question")
-    if (stars := _stars(body, rating=question == "rating")) is not None:
-        return intents.Rate(stars, _STARS.sub("", body).strip(" .,!-:") if len(body) > 12 else "")
-    if (n := _chosen_number(body)) is not None:
-        return _number(n, asked)
-    free = _keywords(body) or _free_text(body, today)
-    if (picked := _leading_number(body)) is not None and not _dated(free):
-        n, rest = picked  # "3, bitte in den Briefkasten", "2 - I'm at work all day"
-        said = _keywords(rest) or _free_text(rest, today)
-        return (
-            said
-            if isinstance(said, intents.SafeDrop | intents.AccessCode | intents.Reschedule)
-            else _number(n, asked)
-        )
+    delivered = question in {"rating", "comment"}  # they answer our "delivered" message
+    if (rated := _rated(body, question)) is not None:
+        return rated
+    free = _keywords(body) or _free_text(body, today, delivered=delivered)
+    if (numbered := _numbered(body, asked, free, today)) is not None:
+        return numbered
     if question == "comment" and body and not isinstance(free, _OVER_A_COMMENT):
         asks = "?" in body or bool(_ASKS.search(sms_when.normalise(body)))
         return intents.Comment(body[:1000], asks=asks)
+    if isinstance(free, _HOW | _WHEN_ANSWER) and (both := _compound(body, today, delivered, free)):
+        return both
     return free or intents.NotUnderstood(text)
+
+
+def _rated(body: str, question: str | None) -> Intent | None:
+    """Stars, with what a problem in the words says as well ("1 - never got it")."""
+    stars = _stars(body, rating=question == "rating")
+    if stars is None:
+        return None
+    comment = _STARS.sub("", body).strip(" .,!-:") if len(body) > 12 else ""
+    problem = _problem(sms_when.normalise(comment), delivered=True) if comment else None
+    rated = intents.Rate(stars, comment)
+    return intents.Several((problem, rated)) if problem else rated
+
+
+_SLOT_FIRST = re.compile(r"^\s*([1-9])\s*(?:[,)\-–:]|\s-)")
+
+
+def _numbered(body: str, asked: Mapping[str, Any], free: Intent | None, today: date | None) -> Intent | None:
+    """A number that answers our question, alone or with more words; None when there is none."""
+    if (n := _chosen_number(body, asked)) is not None:
+        return _number(n, asked)
+    slot = asked.get("question") == "slot"
+    if slot and (m := _SLOT_FIRST.match(body)):
+        return _number(int(m[1]), asked)  # "3 - wednesday morning is best for me": the slot, in their words
+    if (picked := _leading_number(body)) is not None and not _dated(free):
+        return _number_and_more(*picked, asked, today)
+    if slot and not _dated(free) and (n := _lone_number(body)) is not None:
+        return _number(n, asked)  # "Sorry, I was in the shower when he came! 2 please"
+    return None
+
+
+def _number_and_more(n: int, rest: str, asked: Mapping[str, Any], today: date | None) -> Intent:
+    """ "3, bitte in den Briefkasten", "2 - I'm at work all day", "2, and leave it with the neighbour"."""
+    delivered = asked.get("question") in {"rating", "comment"}
+    said = _keywords(rest) or _free_text(rest, today, delivered=delivered)
+    chosen = _number(n, asked)
+    if isinstance(said, _HOW) and isinstance(chosen, _WHEN_ANSWER):
+        return intents.Several((said, chosen))
+    if isinstance(said, _HOW):  # "3 - SAFE porch, code for the gate is 0000": the instructions were the 3
+        return _compound(rest, today, delivered, None) or said
+    return said if isinstance(said, intents.Reschedule) else chosen
+
+
+# A message can say how to hand it over and answer about the time at once; then it does both.
+_HOW = intents.SafeDrop | intents.AccessCode
+_WHEN_ANSWER = intents.Confirm | intents.AskSlots | intents.Reschedule
+_PART = re.compile(r"[.;!?]+(?:\s+|$)|,\s*|\s+(?:and|und|then|dann|also|plus)\s+", re.I)
+# In a message that does two things, a part is an instruction only when it says to leave or hand over
+# ("Meine Nachbarn sind auch berufstätig" mentions a place), and "another time" only when it asks for one
+# ("Bin nicht da, bitte beim Nachbarn abgeben" explains the instruction).
+_TELLS = sms_when.words(
+    r"(please|pls|plz|bitte|just|einfach|always|immer)\s+((always|immer)\s+)?(in|into|at|on|by|behind|under"
+    r"|with|to"
+    r"|im|ins|an|am|auf|bei|beim|hinter\w*|unter\w*|vor|zum|zur|neben)|safe"
+)
+_ASKS_ANOTHER = sms_when.words(
+    r"another|other|different|reschedul\w*|change|later|andere\w*|anderen|aendern|verschieb\w*|neue\w* termin"
+    r"|spaeter"
+)
+_NEGATED = sms_when.words(r"not|never|n'?t|nicht|nie|niemals|kein\w*|no")
+
+
+def _compound(body: str, today: date | None, delivered: bool, whole: Intent | None) -> Intent | None:
+    """ "yes fine, the code is 4711", "Nein, morgen ab 15 Uhr und dann beim Nachbarn": each part read alone;
+    a handover note and a code, or either with an answer about the time (the whole message's reading
+    where that is one), make one of each, the handover first."""
+    # "SAFE back door, key code 9753 under the mat": the instruction stays whole, the code is taken too
+    how: dict[type, Intent] = (
+        {intents.SafeDrop: whole} if isinstance(whole, intents.SafeDrop) and _SAFE.match(body) else {}
+    )
+    when: Intent | None = whole if isinstance(whole, intents.Confirm | intents.Reschedule) else None
+    for part in _PART.split(body):
+        text = sms_when.normalise(part)
+        read = _keywords(part) or _free_text(part, today, delivered=delivered)
+        if isinstance(read, intents.AccessCode) or (
+            isinstance(read, intents.SafeDrop) and (_TELLS.search(text) or sms_place.drops(text))
+        ):
+            how.setdefault(type(read), read)
+        elif (
+            isinstance(read, intents.Reschedule)
+            or (isinstance(read, intents.Confirm) and not _NEGATED.search(text))
+            or (isinstance(read, intents.AskSlots) and _ASKS_ANOTHER.search(text))
+        ):
+            when = when or read
+    parts = [*how.values(), *([when] if when is not None else [])]
+    return intents.Several(tuple(parts)) if len(parts) > 1 else None
 
 
 def visible(text: str) -> str:
@@ -85,7 +165,8 @@ _ASKS = sms_when.words(
 # What a message after "anything to add?" can still be, rather than a comment on the rating.
 _OVER_A_COMMENT = (intents.NotReceived, intents.Person, intents.Status)
 _FILLER = re.compile(
-    r"\b(the|die|der|das|den|one|option|nummer|number|nr|no|slot|please|pls|plz|bitte|thanks|thank you|thx|"
+    r"\b(the|die|der|das|den|one|option|nummer|number|nr|no|slot|termin|zeit|appointment|waer|waere|would be"
+    r"|is best|please|pls|plz|bitte|thanks|thank you|thx|"
     r"danke|ok|okay|i'?ll take|ich nehme|take|nehme|gerne|gern|ja|yes|choice|wahl|time|zeit|passt|works|fine|"
     r"good|gut|geht|klappt|perfect|perfekt|great|super|top)\b|[^\w\s]"
 )
@@ -93,14 +174,16 @@ _FILLER = re.compile(
 
 _THANKS = sms_when.words(
     r"thanks?|thank (you|u)|thankyou|thx|ty|cheers|ta|danke\w*|vielen dank|besten dank|herzlichen dank|merci"
-    r"|much appreciated|appreciated?|appreciate it"
+    r"|much appreciated|appreciated?|appreciate it|vergelt'?s gott|much obliged|merci vielmals"
 )
 _PRAISE = sms_when.words(
     r"great|super|perfect|perfekt|excellent|awesome|amazing|lovely|brilliant|nice|wonderful|fantastic|good"
     r"|toll\w*|klasse|prima|wunderbar|spitze|schoen|nett|lieb|top|service|job|work|delivery|driver|fahrer"
     r"|lieferung|zustellung|team|you|u|guys|again|so|much|very|a|lot|many|for|the|your|this|that|it|all"
     r"|everything|and|und|fuer|den|die|das|ihr|ihnen|euch|sehr|vielmals|schnell\w*|quick|fast|as always"
-    r"|wie immer|really|echt|wirklich|hi|hallo|hello"
+    r"|wie immer|really|echt|wirklich|hi|hallo|hello|mate|heads up|heaps|legends?|stars?|million|loads|got it"
+    r"|noted|received|erhalten|angekommen|bekommen|info|information|bescheid|update|gang|mates|folks|guys"
+    r"|are|is|you'?re|ur"
 )
 _THANKS_EMOJI = re.compile(r"[🙏❤️💐😊🙂👌✨🌟]")
 
@@ -133,13 +216,28 @@ _NUMBER_WORDS = {
 }
 
 
-def _chosen_number(body: str) -> int | None:
-    """A number and nothing else that means anything: "2", " 2. ", "option 1 pls", "die zweite bitte"."""
+def _chosen_number(body: str, asked: Mapping[str, Any]) -> int | None:
+    """A number and nothing else that means anything: "2", " 2. ", "option 1 pls", "die zweite bitte",
+    and after times were offered "the last one"."""
     text = sms_when.normalise(body)
     if re.fullmatch(r"\d{1,2}[.)!]?", text):
         return int(text.rstrip(".)!"))
     words = _FILLER.sub(" ", text).split()
-    return _NUMBER_WORDS.get(words[0]) if len(words) == 1 else None
+    if len(words) != 1:
+        return None
+    offered = len(asked.get("slots", ())) if asked.get("question") == "slot" else 0
+    return offered if offered and _LAST.fullmatch(words[0]) else _NUMBER_WORDS.get(words[0])
+
+
+_LAST = re.compile(r"last|letzte\w*|latest|spaeteste\w*")
+
+
+def _lone_number(body: str) -> int | None:
+    """The one number 1-9 standing alone in a message (not a time, a date or a count), if only one."""
+    found = re.findall(
+        r"(?<![\d:./\-#*])\b([1-9])\b(?![\d:./\-]\d)(?!\s*(?:uhr|am|pm|h\b|stop|min))", body.lower()
+    )
+    return int(found[0]) if len(found) == 1 else None
 
 
 def _dated(intent: Intent | None) -> bool:
@@ -148,7 +246,13 @@ def _dated(intent: Intent | None) -> bool:
 
 
 def _leading_number(body: str) -> tuple[int, str] | None:
-    m = re.match(r"^\s*([1-9])(?![\d:.]\d)\s*[,.)\-–:]+\s*(?P<rest>\S.*)$", body, re.S)
+    """ "3, bitte in den Briefkasten", "1 bitte, war gestern beim Arzt": a choice, then more words."""
+    m = re.match(
+        r"^\s*([1-9])(?![\d:.]\d)(?:\s*[,.)\-–:]+|\s+(?=(?:please|pls|bitte|thanks|danke|ok|and|und)\b))"
+        r"\s*(?P<rest>\S.*)$",
+        body,
+        re.S | re.I,
+    )
     return (int(m[1]), m["rest"]) if m else None
 
 
@@ -168,7 +272,8 @@ def _stars(body: str, *, rating: bool) -> int | None:
         stars = _NUMBER_WORDS.get(sms_when.normalise(m["n"]), 1 if m["n"].lower() == "ein" else None)
         # "4/5" may be a date: a rating only when one was asked for
         worded = m["unit"] and (rating or not m["unit"].startswith("/"))
-        if stars is not None and (worded or (rating and m.start() == 0 and m["n"].isdigit())):
+        alone = m.start() == 0 or m.end() == len(body.rstrip(" .!"))  # "Parcel was soaked. 1"
+        if stars is not None and (worded or (rating and alone and m["n"].isdigit())):
             return stars
     return None
 
@@ -237,14 +342,22 @@ _MISSING = words(
     r"|(parcel|package|paket|sendung)\s+(is\s+|ist\s+)?(not|isn'?t|nicht)\s+(here|da)"
     r"|(photo|foto|picture|bild)\b[^.?!]{0,30}\b(different|wrong|another|andere\w*|falsche\w*)"
     r"|(delivered|left|zugestellt|abgelegt|abgestellt)\b[^.?!]{0,30}\b(wrong|falsche\w*) (door|house"
-    r"|address|tuer|haus|adresse)"
+    r"|address|tuer|haus|adresse)|^(wrong|falsche\w*) (door|house|address|flat|building|tuer|haus|adresse"
+    r"|wohnung|hausnummer|eingang)|not (my|our) (house|home|door|building|address|flat)"
+    r"|nicht (mein|unser)\w* (haus|tuer|wohnung|adresse|eingang)|(photo|foto|picture|bild)\b.{0,60}\b(mine"
+    r"|meine|unsere|ours) (is|ist)|(do|does|did)(n'?t| not) have it|(paket|parcel"
+    r"|package)\b[^.?!]{0,12}\b(is |ist )?"
+    r"(nicht|not) (da|do|here)"
 )
 _HUMAN = words(
     r"call me|ring me|phone me|call back|callback|give me a call|speak (to|with)|talk (to|with)|real person"
     r"|a human|human being|an agent|customer service|customer care|support team|your manager|supervisor"
     r"|complain|complaint|ruf\w* (sie |du )?mich|rueckruf|zurueckrufen|anrufen|mitarbeiter\w*|\w*menschen"
     r"|mit jemandem|kundenservice|kundendienst|beschwer\w*|sprechen|telefonisch|meldet sich|melden sie sich"
-    r"|contact me|get in touch|kontaktier\w*|someone call|jemand anrufen|have someone"
+    r"|contact me|get in touch|kontaktier\w*|someone call|jemand anrufen|have someone|manager|hotline"
+    r"|phone number|telefonnummer|(no|not a|kein) (bot|robot|roboter|computer)|rue?ef\w* (sie |si )?mi"
+    r"|ruf\w* mi"
+    r"|rufts"
 )
 _DRIVER_CALLS = words(r"(driver|fahrer\w*|bote|courier|kurier)\b[^.?!]{0,30}\b(call|ring|anrufen|klingeln)")
 _CHANGING = words(
@@ -252,15 +365,19 @@ _CHANGING = words(
     r"|other (day|time|date|times|slots|options)|any other|change (the |my )?(time|day|date|delivery|slot)"
     r"|change it|later|move it|move the|can we move|none of (those|these|them)|keiner davon|keine davon"
     r"|(doesn'?t|does not|don'?t|won'?t) (work|suit)|at work|i'?m away|bin arbeiten|bin (auf der )?arbeit"
-    r"|andere\w* (tag|zeit|zeiten|termin|termine|slots|uhrzeit)|anderer termin|neuen termin|nicht heute"
+    r"|and(e)?re\w* (tag|zeit|zeiten|termin|termine|slots|uhrzeit)|anderer termin|neuen termin|nicht heute"
+    r"|(auf|in) (der |da )?arbeit"
     r"|nicht morgen|(passt|geht|klappt)\b[^.?!]{0,15}\bnicht|next week"
     r"|not (be )?(home|in|there|around|available|here)|won'?t be|will not be|can'?t (make|be|do)"
     r"|cannot (make|be|do)|not today|not tomorrow|postpone|delay|verschieb\w*|verlege\w*|spaeter"
     r"|naechste woche|nicht (da|zu ?hause|daheim|anwesend|zuhaus)|bin nicht|sind nicht|umbuchen"
     r"|(termin|zeit) aendern|kein\w*\b[^.?!]{0,20}\b(passt|geht|klappt)|none\b[^.?!]{0,20}\b(work|suit|fit)"
+    r"|(not|nicht) (this|diese) (week|woche)"
 )
 _YES = words(
-    r"^(ye+s+|yeah|yep|yup|ya|yea|y|o+k+|okay|okey|k|kk|sure|fine|great|perfect|perfekt|super|alright|good"
+    r"^(?=(\S+\s+){0,9}\S+\W*$)(ye+s+|yeah|yep|yup|ya|yea|y|o+k+|okay|okey|k|kk|sure|fine|great|perfect"
+    r"|perfekt|super|alright|good"
+    r"|grand|that'?s grand"
     r"|ja+|jo|jep|jup|jawohl|klar|gerne|gern|passt|in ordnung|einverstanden|bestaetigt|confirmed|confirm|top"
     r"|prima|wunderbar)|^(👍|👌|✅|🙂|😊)|i'?ll be (home|there|in|around)|i will be (home|there|in)"
     r"|we'?ll be (home|there|in)|some(one|body) will be|see you|(bin|sind) (da|zuhause|zu hause|daheim)"
@@ -277,7 +394,7 @@ _QUESTION = words(
     r"|kommt (der fahrer|er|sie|es|das paket|mein paket|die lieferung)( noch)?|was neues|neuigkeiten"
     r"|wann (kommt|komm|ist|wird|werden|bringen|liefern|kommen|koennen|kann)|wo (ist|bleibt|steckt)"
     r"|wie lange|noch heute|status|sendungsverfolgung|tracking|wann ungefaehr"
-    r"|ist (es|das paket) (schon )?unterwegs"
+    r"|ist (es|das paket) (schon )?unterwegs|on the (van|truck|lorry)|(im|auf dem) (auto|wagen|lieferwagen)"
     r"|ist (es|das paket|der fahrer|er|sie) (schon |noch |jetzt )?unterwegs|out for delivery"
     r"|wo sich \w+ paket|befindet|kommt (das|es)\b[^.?!]{0,20}\b(heute|morgen|noch)"
     r"|(ob|whether|if) (es|it)\b[^.?!]{0,30}\b(kommt|come)|in zustellung"
@@ -287,7 +404,12 @@ _QUESTION = words(
 )
 _WHO = words(
     r"who (is|'?s) (this|that|it|there|writing)|who are (you|u)|who r u|whos this"
-    r"|wer (ist|sind|schreibt) (das|da|sie|hier|mir)|wer sind sie"
+    r"|wer (ist|sind|schreibt) (das|da|sie|hier|mir)|wer sind sie|who('?s| is) doorstep|what('?s"
+    r"| is) doorstep"
+    r"|what('?s| is) (this|that|it) (about|for|regarding)|what is this(?= ?\?*$)|what am i (supposed|meant)"
+    r" to|was ist das( fuer (eine )?(sms|nachricht))?(?= ?\?*$)|worum geht|was soll (ich|das)"
+    r"|wer ist doorstep"
+    r"|was ist doorstep"
 )
 _INSTRUCTIONS = words(
     r"instruction\w*|\w*anweisung\w*|hinweis\w*|(note|message) for the driver|tell the driver"
@@ -307,6 +429,50 @@ _AT_THEN_LEAVE = words(
     r"(in|im|ins|auf|bei|beim|hinter\w*|unter\w*|neben|vor|an|am)\b[^.?!]{0,30}\b(abstellen|abgeben|ablegen"
     r"|hinterlegen|lassen|legen|stellen|deponieren|einwerfen|reinlegen)"
 )
+# Opt-out and opt-in in words, when that is all the message says (the keywords are _carrier_word's).
+_OPT_OUT = words(
+    r"(stop|quit|no more|keine|nicht mehr)\b[^.?!]{0,15}\b(text\w*|messag\w*|sms|nachricht\w*|spam\w*"
+    r"|updates?"
+    r"|schreiben|anschreiben|kontaktieren)|unsubscribe|opt(-| )?out|remove (me|my (number|phone|details))"
+    r"|take me off|delete my (number|details)|abmelden|abbestellen|austragen|(meine )?nummer (loeschen"
+    r"|entfernen|streichen)|(hoer\w*|hoert) auf\b[^.?!]{0,20}\b(schreib\w*|sms|nachricht\w*|text\w*)|stopp+"
+)
+_OPT_IN = words(
+    r"(send|text|schick\w*|sende\w*)\b[^.?!]{0,20}\b(again|wieder)|(again|wieder)\b[^.?!]{0,20}\b(send\w*"
+    r"|schick\w*|messages|updates|sms|nachrichten)|resubscribe|subscribe again|opt(-| )?in|wieder anmelden"
+)
+_CONSENT_FILLER = words(
+    r"please|pls|plz|bitte|me|mir|mich|my|meine?|now|jetzt|sofort|thanks|thank you|danke|just|einfach|again"
+    r"|mehr|more|anymore|any more|longer"
+    r"|wieder|from|of|von|your|eurer?|ihrer?|list|liste|ok|okay|yes|ja|hi|hello|hallo|\W+"
+)
+# "stop texting me at night": when we write is the complaint, not that we write.
+_WHEN = words(
+    r"night|nachts|early|frueh|morning|morgens|abends|evening|weekend\w*|wochenende\w*|am|pm|uhr|\d+"
+)
+# "where is it?" after it was delivered: it is missing.
+_WHERE = re.compile(
+    r"\b(where('?s| is| are| did)|wo (ist|is|bleibt))\b[^.?!]{0,30}\?|\b(can'?t|cannot"
+    r"|could ?n'?t) find (it|my|the)\b"
+    r"|\bfinde (es|das|mein\w*)\b[^.?!]{0,15}\bnicht\b"
+)
+_NOBODY_CAME = re.compile(
+    r"\b(nobody|no one|noone|niemand|keiner) (came|come|rang|knocked|kam|war da|hat geklingelt)\b"
+    r"|^(delivered|zugestellt|geliefert)\s*\?"
+)
+_OTHER_PARCEL = words(
+    r"(second|other|another|2nd|zweite\w*|andere\w*) (parcel|package|order|paket\w*|sendung)"
+)
+# A complaint that opens with "why": a person reads it, no time or place in it is an instruction.
+_COMPLAINT = re.compile(r"^(why|how come|warum|wieso|weshalb|seid'?s|seids|sind sie)\b")
+# A status question with a time in it is still a question ("still coming? it's 5pm").
+_STILL = words(
+    r"still coming|is it still|are you still|where('?s| is) (my|the|it)|wo (ist|bleibt)|kommt (es|das\w*|er)"
+    r"( heute)? noch|been (waiting )?\d+ ?min\w*|waiting (for|since)|warte\w* (seit|schon)"
+)
+_FAREWELL = words(r"(dann )?bis (morgen|dann|spaeter|gleich)$|see you (tomorrow|then|later)")
+# Our messages as the subject: "7 Uhr in da Früh a SMS!" complains about when we wrote.
+_MESSAGE_NOUN = words(r"sms|texts?|messages?|nachrichten?|whatsapp|notifications?|benachrichtigung\w*")
 # "quit texting me at 6am": about our messages, not the opt-out keyword; support reads it.
 _ABOUT_MESSAGES = words(
     r"(stop|quit|hoer\w* auf|aufhoeren)\b[^.?!]{0,20}\b(text\w*|messag\w*|sms|nachricht\w*|schreib\w*"
@@ -322,29 +488,54 @@ _DONT_LEAVE = words(
 _HANDOVER = words(
     r"ring\w*|knock\w*|bell|doorbell|buzz\w*|intercom|klingel\w*|klopf\w*|gegensprech\w*"
     r"|(call|text|phone|anrufen|schreiben)\b[^.?!]{0,20}\b(when|before|wenn|bevor)"
+    r"|personally|in person|hand it to me|(only|nur) (to|an) (me|mich)|persoenlich|signature|unterschrift"
     r"|" + _DONT_LEAVE.pattern
 )
 _OTHERWISE = words(r"if not|otherwise|or else|falls nicht|wenn nicht|sonst|ansonsten")
 _PLEASE = words(
-    r"please|pls|plz|bitte|could you|can you|koennen sie|koenntest|instead|lieber|better|besser|prefer"
+    r"please|pls|plz|bitte|(would be|is|waere|ist) (best|am besten|ideal)|could you|can you|koennen sie"
+    r"|koenntest|instead|lieber|better|besser|prefer"
     r"|(could|can|would) (you|u|we)|i'?d rather|id rather|rather|how about|what about|wie waere|waere"
     r"|geht auch|any ?time|jederzeit"
 )
 
 
-def _free_text(body: str, today: date | None) -> Intent | None:
-    """The first reading that holds, in the order of the module docstring."""
+def _free_text(body: str, today: date | None, *, delivered: bool = False) -> Intent | None:
+    """The first reading that holds, in the order of the module docstring. `delivered`: the message
+    answers our "delivered" one, where "where is it?" means it is missing."""
     text = sms_when.normalise(body)
+    if (consent := _consent(text)) is not None:
+        return consent
     if _ABOUT_MESSAGES.search(text):
         return None
-    for read in (_problem, _instruction, _time, _question):
+    if (problem := _problem(text, delivered=delivered)) is not None:
+        return problem
+    if _COMPLAINT.match(text):
+        return None  # "why do you keep texting me at 7am": a person reads a complaint, nothing is read in it
+    for read in (_instruction, _time, _question):
         if (intent := read(body, text, today)) is not None:
             return intent
     return None
 
 
-def _problem(_: str, text: str, __: date | None) -> Intent | None:
-    if _MISSING.search(text):
+def _consent(text: str) -> Intent | None:
+    """ "stop texting me", "Bitte keine SMS mehr", "send me updates again": the whole message asks it."""
+    for pattern, intent in ((_OPT_IN, intents.OptIn()), (_OPT_OUT, intents.OptOut())):
+        m = pattern.search(text)
+        if (
+            m
+            and not _WHEN.search(text)
+            and not _CONSENT_FILLER.sub(" ", text[: m.start()] + " " + text[m.end() :]).strip()
+        ):
+            return intent
+    return None
+
+
+def _problem(text: str, *, delivered: bool) -> Intent | None:
+    after = (
+        delivered and (_WHERE.search(text) or _NOBODY_CAME.search(text)) and not _OTHER_PARCEL.search(text)
+    )
+    if _MISSING.search(text) or after:
         return intents.NotReceived()
     if _HUMAN.search(text) and not _DRIVER_CALLS.search(text):
         return intents.Person()
@@ -370,6 +561,9 @@ def _time(body: str, text: str, today: date | None) -> Intent | None:
     """A day or hours asked for; "another time" without one asks for the times we can offer."""
     wish = sms_when.wish(body, today) if today is not None else None
     changing = bool(_CHANGING.search(text))
+    about = _STILL.search(text) or _FAREWELL.search(text) or _MESSAGE_NOUN.search(text)
+    if wish is not None and about and not changing and not _PLEASE.search(text):
+        return None  # "is it still coming today? it's 5pm", "ok, bis morgen", "7 Uhr in da Früh a SMS!"
     if wish is not None and not (wish.after or wish.before or changing) and _QUESTION.search(text):
         return None  # "Kommt das heute noch?": a question about the day, not a wish for it
     if wish is not None and (

@@ -24,8 +24,72 @@ from bot.domain.intents import Wish
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "’": "'", "´": "'", "`": "'"})
 
 
+# Regional spellings (Bavarian, Austrian, Swiss, Berlin) read as the standard word, after the umlauts.
+_DIALECT = {
+    "ned": "nicht",
+    "nid": "nicht",
+    "noed": "nicht",
+    "nit": "nicht",
+    "ick": "ich",
+    "uff": "auf",
+    "isch": "ist",
+    "des": "das",
+    "guet": "gut",
+    "bim": "beim",
+    "dehei": "daheim",
+    "dihei": "daheim",
+    "dahoam": "daheim",
+    "daham": "daheim",
+    "dahoim": "daheim",
+    "zhaus": "zuhause",
+    "morgn": "morgen",
+    "moang": "morgen",
+    "namittag": "nachmittag",
+    "nomittag": "nachmittag",
+    "noamittag": "nachmittag",
+    "abig": "abend",
+    "obend": "abend",
+    "znacht": "abends",
+    "maentig": "montag",
+    "zischtig": "dienstag",
+    "mittwuch": "mittwoch",
+    "dunnschtig": "donnerstag",
+    "donnschtig": "donnerstag",
+    "fritig": "freitag",
+    "samschtig": "samstag",
+    "sunntig": "sonntag",
+    "waenn": "wann",
+    "kimmt": "kommt",
+    "kummt": "kommt",
+    "chunnt": "kommt",
+    "chunt": "kommt",
+    "kemma": "kommen",
+    "cho": "kommen",
+    "vorbeicho": "vorbeikommen",
+    "nochber": "nachbar",
+    "nochbar": "nachbar",
+    "nochbarn": "nachbarn",
+    "nachbere": "nachbarin",
+    "garasch": "garage",
+    "packl": "paket",
+    "packerl": "paket",
+    "paeckli": "paket",
+    "paeckle": "paket",
+    "paeckchen": "paket",
+    "abgae": "abgeben",
+    "abgaeh": "abgeben",
+    "abgebn": "abgeben",
+    "legts": "legen",
+    "afach": "einfach",
+}
+_DIALECT_WORDS = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, _DIALECT)) + r")(?!\w)")
+_EVENING_DIALECT = re.compile(r"\b(auf|af|uf) d'? ?(nacht|nocht)\b")
+
+
 def normalise(text: str) -> str:
-    return " ".join(text.lower().translate(_UMLAUTS).split())
+    """Lower case, ä → ae, ß → ss, one space between words, regional spellings as the standard word."""
+    plain = " ".join(text.lower().translate(_UMLAUTS).split())
+    return _EVENING_DIALECT.sub("abends", _DIALECT_WORDS.sub(lambda m: _DIALECT[m[1]], plain))
 
 
 def words(*alternatives: str) -> re.Pattern[str]:
@@ -100,12 +164,19 @@ _TIME_WORDS = frozenset(
         "about",
     ]
 )
+# "So" is Sunday only with its dot or a date after it: "so ab 5", "so zwischen 12 und 1" say "about".
 _SHORT_DE = re.compile(
-    r"\b(?P<name>mo|di|mi|do|fr|sa|so)\.?"
+    r"\b(?P<name>mo|di|mi|do|fr|sa)\.?"
     r"(?=,? (?:\d|vormittag|nachmittag|abend|morgen|mittag|frueh|ab |bis |zwischen|um ))"
+    r"|\b(?P<sunday>so)(?:\.,? (?=\d|vormittag|nachmittag|abend|morgen|mittag|frueh|ab |bis |zwischen|um )"
+    r"|,? (?=\d{1,2}\.\d))"
 )
 _SHORT_DAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 _SLASHED = re.compile(r"(?<![\d/])(?P<d>[0-3]?\d)/(?P<m>[01]?\d)(?:/(?P<y>(20)?\d\d))?(?![\d/])")
+_ORDINAL = re.compile(
+    r"\b(?:the|on the|den|am|zum)\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th|ten|\.)(?![\d.])"
+    r"(?!\s*(?:one|option|slot|choice|stop|time|termin|floor|stock|of (?!" + _MONTH + r")))"
+)
 _NAMED = re.compile(
     rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th|\.)?\s*(?:of\s+)?(?P<mon>{_MONTH})\b"
     rf"|\b(?P<mon2>{_MONTH})\.?\s+(?:the\s+)?(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b"
@@ -123,7 +194,8 @@ def days(text: str, today: date) -> list[tuple[int, date]]:
             ahead = (weekday - today.weekday()) % 7 or (7 if m["next"] else 0)
             found.append((m.start(), today + timedelta(days=ahead)))
     for m in _SHORT_DE.finditer(text):
-        found.append((m.start(), today + timedelta(days=(_SHORT_DAYS[m["name"]] - today.weekday()) % 7)))
+        weekday = _SHORT_DAYS[m["name"] or m["sunday"]]
+        found.append((m.start(), today + timedelta(days=(weekday - today.weekday()) % 7)))
     for m in (*_DOTTED.finditer(text), *_SLASHED.finditer(text), *_bare_dates(text)):
         found += [
             (m.start(), d) for d in [_date(int(m["d"]), int(m["m"]), m.groupdict().get("y"), today)] if d
@@ -131,7 +203,18 @@ def days(text: str, today: date) -> list[tuple[int, date]]:
     for m in _NAMED.finditer(text):
         day, month = int(m["d"] or m["d2"]), _MONTHS[m["mon"] or m["mon2"]]
         found += [(m.start(), d) for d in [_date(day, month, None, today)] if d]
+    for m in _ORDINAL.finditer(text):  # "can we make it the 5th?": this month's, else next month's
+        month = today.month if int(m["d"]) >= today.day else today.month % 12 + 1
+        found += [(m.start(), d) for d in [_date(int(m["d"]), month, None, today)] if d]
     return sorted(found, key=lambda pair: pair[0])
+
+
+def dated(text: str, today: date) -> date | None:
+    """The first calendar date written out in `text` ("Monday 7th December": the 7th, not today)."""
+    for pattern in (_NAMED, _DOTTED, _SLASHED, _ORDINAL):
+        if (m := pattern.search(text)) is not None and (found := days(m[0], today)):
+            return found[0][1]
+    return None
 
 
 def _bare_dates(text: str) -> list[re.Match[str]]:
@@ -165,7 +248,8 @@ def _date(day: int, month: int, year: str | None, today: date) -> date | None:
 
 _T = (
     r"(?P<{n}>(?:half (?:past )?|halb |quarter past |quarter to |viertel nach |viertel vor |dreiviertel )?"
-    r"(?<![\d.:/#*])\d{{1,2}}(?:[:.h]\d{{2}})?(?!\d)(?:\s?(?:am|pm|a\.m\.|p\.m\.|uhr|h\b|o'?clock))?"
+    r"(?<![\d.:/#*])\d{{1,2}}(?:[:.h]\d{{2}})?(?!\d)(?!\s?(?:stops?|stopps?|min|mins|minutes|minuten|parcels?|pakete?"
+    r"|packages?|days?|tage?n?|times|mal|x)\b)(?:\s?(?:am|pm|a\.m\.|p\.m\.|uhr|h\b|o'?clock))?"
     r"|\bnoon\b|\bmidday\b|\bmittag\b)"
 )
 _AROUND = r"(?:about |around |approx\.? |approximately |ca\.? |circa |gegen |etwa |so )?"
@@ -334,6 +418,9 @@ _ASKING = re.compile(
 )
 
 
+DAY_OPENS, DAY_CLOSES = time(7), time(21)  # an open end of a wish, when comparing two: the delivery day
+
+
 @dataclass(frozen=True)
 class _Clause:
     day: date | None
@@ -355,7 +442,21 @@ def wish(text: str, today: date) -> Wish | None:
     first = next((c for c in said if c.asking), said[0])
     day = first.day or next((c.day for c in said if c.day), None)
     timed = first if first.after or first.before else next((c for c in said if c.after or c.before), first)
+    narrower = [c for c in said if (c.after or c.before) and _narrows(c, timed)]
+    timed = narrower[0] if narrower else timed  # "lunchtime, so between 12 and 1": the hours said last
     return Wish(day, timed.after, timed.before)
+
+
+def _narrows(clause: "_Clause", other: "_Clause") -> bool:
+    """`clause`'s hours overlap `other`'s and span less of a delivery day ("mornings, before 9 if poss")."""
+    a, b = _minute(clause.after, DAY_OPENS), _minute(clause.before, DAY_CLOSES)
+    c, d = _minute(other.after, DAY_OPENS), _minute(other.before, DAY_CLOSES)
+    return clause is not other and a < d and c < b and b - a < d - c
+
+
+def _minute(moment: time | None, open_end: time) -> int:
+    moment = open_end if moment is None else moment
+    return moment.hour * 60 + moment.minute
 
 
 def _read(clause: str, today: date) -> _Clause | None:
@@ -363,7 +464,8 @@ def _read(clause: str, today: date) -> _Clause | None:
     after, before = times(clause)
     if _NO.search(clause) and not _limit_in(clause):
         return None  # "not tomorrow", "Freitag geht nicht", "not in the morning": what they don't want
-    return _Clause(named[0][1] if named else None, after, before, bool(_ASKING.search(clause)))
+    day = dated(clause, today) or (named[0][1] if named else None)
+    return _Clause(day, after, before, bool(_ASKING.search(clause)))
 
 
 def _limit_in(clause: str) -> bool:

@@ -472,6 +472,16 @@ async def not_understood(turn: Turn, intent: intents.NotUnderstood) -> list[Repl
 
 
 type Handler = Callable[[Turn, Any], Awaitable[list[Reply]]]
+
+
+async def several(turn: Turn, intent: intents.Several) -> list[Reply]:
+    """Each part as if it had come alone, in order; the recipient gets every answer."""
+    replies: list[Reply] = []
+    for part in intent.parts:
+        replies += await HANDLERS[type(part)](turn, part)
+    return replies
+
+
 HANDLERS: dict[type, Handler] = {
     intents.Confirm: confirm,
     intents.AskSlots: ask_slots,
@@ -489,4 +499,5 @@ HANDLERS: dict[type, Handler] = {
     intents.Person: person,
     intents.Thanks: thanks,
     intents.NotUnderstood: not_understood,
+    intents.Several: several,
 }

@@ -96,7 +96,7 @@ async def test_a_choice_that_is_no_longer_feasible_is_refused_with_fresh_options
 async def test_unknown_text_gets_an_answer_and_goes_to_support(planned_day: Services) -> None:
     services = planned_day
     chosen = await pick_morning_delivery(services)
-    await sandbox_reply(services, chosen, "what is this about??")
+    await sandbox_reply(services, chosen, "the dog ate my last parcel, is this one chewable??")
     assert [r["delivery_id"] for r in await outbox_rows(services, kind="not-understood")] == [chosen]
     async with services.store.read() as conn:
         kinds = (await conn.execute(sa.select(escalations.c.kind))).scalars().all()

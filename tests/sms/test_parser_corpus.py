@@ -1,8 +1,9 @@
 """The parser against the hand-labelled corpora in tests/fixtures/sms (see bench/sms_parser.py).
 
-corpus.jsonl is the set the parser was tuned on; heldout.jsonl was written afterwards by someone who
-saw neither the parser nor the first set. Both must be read at least 95% right, and a message that
-is not understood must reach support rather than be acted on.
+corpus.jsonl is the set the parser was tuned on; heldout.jsonl and outsiders.jsonl (issue 12: 419
+messages, compound ones labelled with `also`) were written afterwards by people who saw neither the
+parser nor the sets before. All three must be read at least 95% right, with no silent misread (a wrong
+action nobody hears of). heldout2.jsonl, written last, is not tuned on: bench/sms_parser reports it.
 """
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bench import sms_parser
 from bot.domain import intents
 
-CORPORA = ["corpus.jsonl", "heldout.jsonl"]
+CORPORA = ["corpus.jsonl", "heldout.jsonl", "outsiders.jsonl"]
 
 
 @pytest.mark.parametrize("name", CORPORA)
@@ -19,6 +20,7 @@ def test_the_parser_reads_at_least_95_percent_of_each_corpus_right(name: str) ->
     readings = [sms_parser.read(case) for case in cases]
     right = sum(r.right for r in readings)
     assert right / len(readings) >= 0.95, [r.case.text for r in readings if not r.right]
+    assert [r.case.text for r in readings if r.silent] == []
 
 
 def test_the_tuning_corpus_holds_at_least_200_messages() -> None:

@@ -130,7 +130,7 @@ async def test_parcel_not_here_after_delivery_is_a_report_not_a_new_time(
 @pytest.mark.parametrize(
     ("comment", "to_a_person"),
     [
-        ("Rüefed Sie mi bitte a", True),
+        ("Chönd Sie em Fahrer säge, er söll s Tor zue mache?", True),  # a question: "?"
         ("Why was the box open?", True),
         ("Lovely driver", False),
     ],
@@ -151,3 +151,79 @@ async def test_a_comment_after_a_good_rating_that_asks_for_something_reaches_a_p
     assert (await delivery_row(planned_day, delivered))["rating_comment"] == comment
     expected = [("person", delivered, f"5/5, then: {comment}")] if to_a_person else []
     assert await open_escalations(planned_day) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "kinds", "code", "instructions"),
+    [
+        ("yes fine, the code is 4711", ["access-code-saved", "confirmed", "driver-notes"], "4711", None),
+        (
+            "2, and leave it with the neighbour",
+            ["driver-notes", "instructions-saved", "slots-offered"],
+            None,
+            "and leave it with the neighbour",
+        ),
+        (
+            "Passt, bitte immer in die Garage",
+            ["confirmed", "driver-notes", "instructions-saved"],
+            None,
+            "bitte in die Garage",  # the part that says where; "always" makes it their standing wish
+        ),
+    ],
+)
+async def test_a_message_that_does_two_things_does_both(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    body: str,
+    kinds: list[str],
+    code: str | None,
+    instructions: str | None,
+) -> None:
+    await text_from(planned_day, twilio, 1, body)
+
+    assert [r["intent"] for r in await inbox_rows(planned_day)] == ["Several"]
+    assert sorted(m["kind"] for m in await outbox_rows(planned_day)) == kinds
+    after = await delivery_row(planned_day, 1)
+    assert after["access_code"] == code
+    assert after["safe_drop"] == instructions
+    assert (after["confirmed_at"] is not None) == ("confirmed" in kinds)
+    assert await open_escalations(planned_day) == []
+
+
+@pytest.mark.parametrize("body", ["stop texting me", "Bitte keine SMS mehr", "Take me off your list"])
+async def test_asking_in_words_to_stop_stops_the_messages(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    body: str,
+) -> None:
+    await text_from(planned_day, twilio, 1, body)
+
+    assert [r["intent"] for r in await inbox_rows(planned_day)] == ["OptOut"]
+    assert [m["kind"] for m in await outbox_rows(planned_day)] == ["opted-out"]
+
+
+async def test_stop_texting_me_at_night_is_a_complaint_not_an_opt_out(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+) -> None:
+    await text_from(planned_day, twilio, 1, "Hör auf mir nachts zu schreiben")
+
+    assert [r["intent"] for r in await inbox_rows(planned_day)] == ["NotUnderstood"]
+    assert [kind for kind, _, _ in await open_escalations(planned_day)] == ["not_understood"]
+
+
+@pytest.mark.parametrize(
+    "body", ["That's not my house in the photo", "wrong door, I'm number 15 not 51", "where is it??"]
+)
+async def test_after_delivery_a_wrong_door_or_where_is_it_is_a_missing_parcel(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    clock: ManualClock,
+    body: str,
+) -> None:
+    delivered = await deliver_first_stop(planned_day, clock)
+
+    await text_from(planned_day, twilio, delivered, body)
+
+    assert (await inbox_rows(planned_day))[-1]["intent"] == "NotReceived"
+    assert ("not_received", delivered) in [(kind, d) for kind, d, _ in await open_escalations(planned_day)]
