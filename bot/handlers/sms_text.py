@@ -58,7 +58,9 @@ def parse(
     free = _keywords(body) or _free_text(body, today, delivered=delivered)
     if (numbered := _numbered(body, asked, free, today)) is not None:
         return numbered
-    if question == "comment" and body and not isinstance(free, _OVER_A_COMMENT):
+    asking = "?" in body or _STILL.search(sms_when.normalise(body))  # not "a photo of where it was left"
+    over = isinstance(free, _OVER_A_COMMENT) and (not isinstance(free, intents.Status) or asking)
+    if question == "comment" and body and not over:
         asks = "?" in body or bool(_ASKS.search(sms_when.normalise(body)))
         return intents.Comment(body[:1000], asks=asks)
     if isinstance(free, _HOW | _WHEN_ANSWER) and (both := _compound(body, today, delivered, free)):
@@ -142,7 +144,8 @@ def _compound(body: str, today: date | None, delivered: bool, whole: Intent | No
         ):
             how.setdefault(type(read), read)
         elif (
-            isinstance(read, intents.Reschedule)
+            (isinstance(read, intents.Status) and "?" in part)  # "Where is it?? And pls leave it at the back"
+            or isinstance(read, intents.Reschedule)
             or (isinstance(read, intents.Confirm) and not _NEGATED.search(text))
             or (isinstance(read, intents.AskSlots) and _ASKS_ANOTHER.search(text))
         ):
@@ -404,12 +407,10 @@ _QUESTION = words(
 )
 _WHO = words(
     r"who (is|'?s) (this|that|it|there|writing)|who are (you|u)|who r u|whos this"
-    r"|wer (ist|sind|schreibt) (das|da|sie|hier|mir)|wer sind sie|who('?s| is) doorstep|what('?s"
-    r"| is) doorstep"
-    r"|what('?s| is) (this|that|it) (about|for|regarding)|what is this(?= ?\?*$)|what am i (supposed|meant)"
-    r" to|was ist das( fuer (eine )?(sms|nachricht))?(?= ?\?*$)|worum geht|was soll (ich|das)"
-    r"|wer ist doorstep"
-    r"|was ist doorstep"
+    r"|wer (ist|sind|schreibt) (das|da|sie|hier|mir)|wer sind sie|(who|what)('?s| is) (dstp|doorstep)"
+    r"|what('?s| is) (this|that|it) (about|for|regarding)|what is this(?= ?\?*$)"
+    r"|what am i (supposed|meant) to|was ist das( fuer (eine )?(sms|nachricht))?(?= ?\?*$)|worum geht"
+    r"|was soll (ich|das)|(wer|was) ist (dstp|doorstep)"
 )
 _INSTRUCTIONS = words(
     r"instruction\w*|\w*anweisung\w*|hinweis\w*|(note|message) for the driver|tell the driver"
@@ -450,6 +451,7 @@ _CONSENT_FILLER = words(
 _WHEN = words(
     r"night|nachts|early|frueh|morning|morgens|abends|evening|weekend\w*|wochenende\w*|am|pm|uhr|\d+"
 )
+_BRAND = re.compile(r"(?<!the )(?<!on )(?<!at )(?<!my )(?<!our )\bDoorstep\b")
 # "where is it?" after it was delivered: it is missing.
 _WHERE = re.compile(
     r"\b(where('?s| is| are| did)|wo (ist|is|bleibt))\b[^.?!]{0,30}\?|\b(can'?t|cannot"
@@ -470,7 +472,7 @@ _STILL = words(
     r"still coming|is it still|are you still|where('?s| is) (my|the|it)|wo (ist|bleibt)|kommt (es|das\w*|er)"
     r"( heute)? noch|been (waiting )?\d+ ?min\w*|waiting (for|since)|warte\w* (seit|schon)"
 )
-_FAREWELL = words(r"(dann )?bis (morgen|dann|spaeter|gleich)$|see you (tomorrow|then|later)")
+_FAREWELL = words(r"(dann )?bis (morgen|dann|spaeter|gleich)\W*$|see (you|u|ya) (tomorrow|tmrw|then|later)")
 # Our messages as the subject: "7 Uhr in da Früh a SMS!" complains about when we wrote.
 _MESSAGE_NOUN = words(r"sms|texts?|messages?|nachrichten?|whatsapp|notifications?|benachrichtigung\w*")
 # "quit texting me at 6am": about our messages, not the opt-out keyword; support reads it.
@@ -491,6 +493,13 @@ _HANDOVER = words(
     r"|personally|in person|hand it to me|(only|nur) (to|an) (me|mich)|persoenlich|signature|unterschrift"
     r"|" + _DONT_LEAVE.pattern
 )
+# What happened rather than what to do: a place or a knock told in the past is not an instruction.
+_HAPPENED = words(
+    r"(was|were|got|been|wurde|wurden|hat|haben|hab|habt|ist) (\w+ ){0,3}(left|delivered|dropped|put|thrown"
+    r"|abgegeben|abgestellt|zugestellt|geliefert|hingelegt|hingestellt|geworfen|eingeworfen)"
+    r"|knocked|rang|klopfte|klingelte|geklingelt|geklopft|nobody|no one|noone|niemand|keiner"
+)
+_IF = words(r"if|when|in case|falls|wenn|sonst|otherwise")
 _OTHERWISE = words(r"if not|otherwise|or else|falls nicht|wenn nicht|sonst|ansonsten")
 _PLEASE = words(
     r"please|pls|plz|bitte|(would be|is|waere|ist) (best|am besten|ideal)|could you|can you|koennen sie"
@@ -503,7 +512,7 @@ _PLEASE = words(
 def _free_text(body: str, today: date | None, *, delivered: bool = False) -> Intent | None:
     """The first reading that holds, in the order of the module docstring. `delivered`: the message
     answers our "delivered" one, where "where is it?" means it is missing."""
-    text = sms_when.normalise(body)
+    text = sms_when.normalise(_BRAND.sub("dstp", body))  # "Was ist Doorstep?" names us, not a doorstep
     if (consent := _consent(text)) is not None:
         return consent
     if _ABOUT_MESSAGES.search(text):
@@ -546,7 +555,10 @@ def _instruction(body: str, text: str, today: date | None) -> Intent | None:
     if code := sms_place.access_code(text):
         return code
     primary = _OTHERWISE.split(text)[0]  # "Friday morning? If not, leave it next door": the time comes first
-    if primary != text and today is not None and sms_when.wish(primary, today) is not None:
+    time_first = primary != text and today is not None and sms_when.wish(primary, today) is not None
+    # "no one knocked, nothing with the neighbours": what happened, for a person to read
+    happened = _HAPPENED.search(text) and not _PLEASE.search(text) and not _IF.search(text)
+    if time_first or happened:
         return None
     if _DONT_LEAVE.search(text):
         return intents.SafeDrop(SafeDropPlace.OTHER, body)  # "do not leave it at the door" is no door
@@ -573,11 +585,16 @@ def _time(body: str, text: str, today: date | None) -> Intent | None:
     return intents.AskSlots() if changing else None
 
 
-def _question(_: str, text: str, __: date | None) -> Intent | None:
+def _question(body: str, text: str, today: date | None) -> Intent | None:
     if _QUESTION.search(text):
         return intents.Status()
     if _YES.search(text) and not _UNSURE.search(text) and not _HANDOVER.search(text):
-        return intents.Confirm()
+        wish = (
+            sms_when.wish(_FAREWELL.sub(" ", text), today) if today is not None else None
+        )  # not "bis morgen"
+        # "I bin erscht am Samschtig dahoim": a yes with a time is a yes to that time, and the window told
+        # is kept only where it fits it (respond._wished); otherwise the times that fit are offered
+        return intents.Reschedule(wish=wish) if wish is not None else intents.Confirm()
     if _INSTRUCTIONS.search(text):
         return intents.AskInstructions()
     if _WHO.search(text):

@@ -227,3 +227,30 @@ async def test_after_delivery_a_wrong_door_or_where_is_it_is_a_missing_parcel(
 
     assert (await inbox_rows(planned_day))[-1]["intent"] == "NotReceived"
     assert ("not_received", delivered) in [(kind, d) for kind, d, _ in await open_escalations(planned_day)]
+
+
+@pytest.mark.parametrize(
+    ("body", "intent"),
+    [
+        ("I bin erscht am Samschtig dahoim", "Reschedule"),  # a yes with a day: that day, or times offered
+        ("Was ist Doorstep? Kenn ich nicht", "Help"),  # our name, not a doorstep to leave it on
+        (
+            "delivered where?? ive been home ALL day and no one knocked, nothing with the neighbours either",
+            "NotUnderstood",  # what happened, not where to leave it: a person reads it
+        ),
+        ("Wurde beim falschen Nachbarn abgegeben, den kenn ich nicht mal", "NotUnderstood"),
+    ],
+)
+async def test_what_only_looks_like_a_yes_or_an_instruction_is_neither(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    body: str,
+    intent: str,
+) -> None:
+    await text_from(planned_day, twilio, 1, body)
+
+    assert [r["intent"] for r in await inbox_rows(planned_day)] == [intent]
+    after = await delivery_row(planned_day, 1)
+    assert after["confirmed_at"] is None
+    assert after["safe_drop"] is None
+    assert [m["kind"] for m in await outbox_rows(planned_day)] != ["confirmed"]
