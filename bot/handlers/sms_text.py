@@ -63,8 +63,10 @@ def parse(
     if question == "comment" and body and not over:
         asks = "?" in body or bool(_ASKS.search(sms_when.normalise(body)))
         return intents.Comment(body[:1000], asks=asks)
-    if isinstance(free, _HOW | _WHEN_ANSWER) and (both := _compound(body, today, delivered, free)):
-        return both
+    if (free is None or isinstance(free, _HOW | _WHEN_ANSWER)) and (
+        both := _compound(body, today, delivered, free)
+    ):
+        return both  # "stop texting me about this order, just leave it at the door": both
     return free or intents.NotUnderstood(text)
 
 
@@ -136,6 +138,7 @@ def _compound(body: str, today: date | None, delivered: bool, whole: Intent | No
         {intents.SafeDrop: whole} if isinstance(whole, intents.SafeDrop) and _SAFE.match(body) else {}
     )
     when: Intent | None = whole if isinstance(whole, intents.Confirm | intents.Reschedule) else None
+    stop: Intent | None = None
     for part in _PART.split(body):
         text = sms_when.normalise(part)
         read = _keywords(part) or _free_text(part, today, delivered=delivered)
@@ -150,7 +153,9 @@ def _compound(body: str, today: date | None, delivered: bool, whole: Intent | No
             or (isinstance(read, intents.AskSlots) and _ASKS_ANOTHER.search(text))
         ):
             when = when or read
-    parts = [*how.values(), *([when] if when is not None else [])]
+        elif isinstance(read, intents.OptOut):
+            stop = read
+    parts = [*how.values(), *(p for p in (when, stop) if p is not None)]
     return intents.Several(tuple(parts)) if len(parts) > 1 else None
 
 
@@ -443,7 +448,8 @@ _OPT_IN = words(
     r"|schick\w*|messages|updates|sms|nachrichten)|resubscribe|subscribe again|opt(-| )?in|wieder anmelden"
 )
 _CONSENT_FILLER = words(
-    r"please|pls|plz|bitte|me|mir|mich|my|meine?|now|jetzt|sofort|thanks|thank you|danke|just|einfach|again"
+    r"about (this|the|my) (order|parcel|delivery|package)|about (it|this)|(zu|wegen|ueber) (dieser|der|meiner)"
+    r" (bestellung|sendung|lieferung|paket)|please|pls|plz|bitte|me|mir|mich|my|meine?|now|jetzt|sofort|thanks|thank you|danke|just|einfach|again"
     r"|mehr|more|anymore|any more|longer"
     r"|wieder|from|of|von|your|eurer?|ihrer?|list|liste|ok|okay|yes|ja|hi|hello|hallo|\W+"
 )

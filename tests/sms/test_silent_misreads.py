@@ -254,3 +254,18 @@ async def test_what_only_looks_like_a_yes_or_an_instruction_is_neither(
     assert after["confirmed_at"] is None
     assert after["safe_drop"] is None
     assert [m["kind"] for m in await outbox_rows(planned_day)] != ["confirmed"]
+
+
+async def test_stop_texting_me_just_leave_it_at_the_door_does_both(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+) -> None:
+    body = "stop texting me about this order, just leave it at the door"
+    await text_from(planned_day, twilio, 1, body)
+
+    assert [r["intent"] for r in await inbox_rows(planned_day)] == ["Several"]
+    sent = {m["kind"]: m["body"] for m in await outbox_rows(planned_day)}
+    assert sorted(sent) == ["driver-notes", "instructions-saved", "opted-out"]
+    assert "From recipient: just leave it at the door" in sent["driver-notes"]
+    assert (await delivery_row(planned_day, 1))["safe_drop"] == "just leave it at the door"
+    assert await open_escalations(planned_day) == []
