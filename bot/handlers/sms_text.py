@@ -448,10 +448,11 @@ _OPT_IN = words(
     r"|schick\w*|messages|updates|sms|nachrichten)|resubscribe|subscribe again|opt(-| )?in|wieder anmelden"
 )
 _CONSENT_FILLER = words(
-    r"about (this|the|my) (order|parcel|delivery|package)|about (it|this)|(zu|wegen|ueber) (dieser|der|meiner)"
-    r" (bestellung|sendung|lieferung|paket)|please|pls|plz|bitte|me|mir|mich|my|meine?|now|jetzt|sofort|thanks|thank you|danke|just|einfach|again"
-    r"|mehr|more|anymore|any more|longer"
-    r"|wieder|from|of|von|your|eurer?|ihrer?|list|liste|ok|okay|yes|ja|hi|hello|hallo|\W+"
+    r"about (this|the|my) (order|parcel|delivery|package)|about (it|this)"
+    r"|(zu|wegen|ueber) (dieser|der|meiner) (bestellung|sendung|lieferung|paket)"
+    r"|please|pls|plz|bitte|me|mir|mich|my|meine?|now|jetzt|sofort|thanks|thank you|danke|just|einfach"
+    r"|again|mehr|more|anymore|any more|longer|wieder|from|of|von|your|eurer?|ihrer?|list|liste|ok|okay"
+    r"|yes|ja|hi|hello|hallo|\W+"
 )
 # "stop texting me at night": when we write is the complaint, not that we write.
 _WHEN = words(
