@@ -1,6 +1,5 @@
 """Feasible reschedule slots: only windows a re-plan confirms the route can honour."""
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -35,24 +34,3 @@ def honours(result: Replan, job_id: int, already_late: frozenset[int] = frozense
     late = {item.job_id for item in result.late}
     unserved = {item.job_id for item in result.unserved}
     return job_id not in late | unserved and late <= already_late
-
-
-async def feasible_slots(
-    state: DayState,
-    job: JobSpec,
-    candidates: Sequence[Window],
-    matrix: MatrixProvider,
-    now: datetime,
-    *,
-    limit: int,
-    already_late: frozenset[int] = frozenset(),
-) -> list[tuple[Window, Replan]]:
-    """The first `limit` candidates (in order) a re-plan can honour, each with the plan that honours it."""
-    found: list[tuple[Window, Replan]] = []
-    for window in candidates:
-        result = await trial(state, job, window, matrix, now)
-        if honours(result, job.id, already_late):
-            found.append((window, result))
-            if len(found) == limit:
-                break
-    return found
