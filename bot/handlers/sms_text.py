@@ -21,13 +21,17 @@ from bot.domain.intents import Intent, SafeDropPlace
 from bot.handlers import sms_place, sms_when
 
 # Carriers and Twilio treat these as opt-out / opt-in only as a single word (any case, trimmed).
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_WORDS = frozenset({"HELP", "INFO", "HILFE"})
+# French as Canadian carriers take it: ARRÊT stops, OUI is a yes (and re-enables, like YES), AIDE helps.
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "ARRET", "ARRÊT"}
+)
+YES_WORDS = frozenset({"YES", "OUI"})
+START_WORDS = frozenset({"START", "UNSTOP", *YES_WORDS})
+HELP_WORDS = frozenset({"HELP", "INFO", "HILFE", "AIDE"})
 
 _CONFIRM = re.compile(
-    r"^(yes|y|ok|okay|ja|passt|confirm|confirmed|bestätigen|bestätigt|👍)"
-    r"([ ,!.]+(thanks|thank you|thx|danke|danke schön|great|super|perfect|perfekt|👍))?[.! ]*$",
+    r"^(yes|y|ok|okay|ja|passt|confirm|confirmed|bestätigen|bestätigt|oui|d'accord|confirmé|👍)"
+    r"([ ,!.]+(thanks|thank you|thx|danke|danke schön|great|super|perfect|perfekt|merci|parfait|👍))?[.! ]*$",
     re.I,
 )
 _CHANGE = re.compile(
@@ -210,7 +214,7 @@ def _carrier_word(body: str, opted_out: bool) -> Intent | None:
     word = body.upper().rstrip(".!")
     if word in STOP_WORDS:
         return intents.OptOut()
-    if word in START_WORDS and (word != "YES" or opted_out):
+    if word in START_WORDS and (word not in YES_WORDS or opted_out):
         return intents.OptIn()
     return intents.Help() if word in HELP_WORDS else None
 

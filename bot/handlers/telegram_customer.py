@@ -22,40 +22,21 @@ from bot.services import Services
 from bot.usecases import linking
 from bot.usecases.respond import Pressed, respond
 
-SAY: dict[str, dict[str, str]] = {
-    "en": {
-        "welcome": (
-            "Hi! I'm the delivery assistant. Open the Telegram link in your delivery message (SMS or "
-            "e-mail) and I'll keep you posted here and let you change the time or where to leave it."
-        ),
-        "unknown": "I don't know this link. Please open the Telegram link in your latest delivery message.",
-        "expired": "This link has expired: that delivery is finished.",
-        "elsewhere": (
-            "This delivery is already followed in another Telegram chat. Write to us if that wasn't you."
-        ),
-        "option_expired": "This option has expired.",
-        "private": "Please write to me in a private chat.",
-        "language": "Which language should I write in?",
-        "language_set": "I'll write in English from now on.",
-        "not_linked": "Open the Telegram link in your delivery message first.",
-    },
-    "de": {
-        "welcome": (
-            "Hallo! Ich bin der Zustellassistent. Öffnen Sie den Telegram-Link aus Ihrer Zustellnachricht "
-            "(SMS oder E-Mail), dann halte ich Sie hier auf dem Laufenden."
-        ),
-        "unknown": (
-            "Diesen Link kenne ich nicht. Bitte öffnen Sie den Telegram-Link aus Ihrer letzten Nachricht."
-        ),
-        "expired": "Dieser Link ist abgelaufen: Die Zustellung ist abgeschlossen.",
-        "elsewhere": "Diese Sendung wird schon in einem anderen Telegram-Chat verfolgt. Schreiben Sie uns, "
-        "falls Sie das nicht waren.",
-        "option_expired": "Diese Auswahl ist abgelaufen.",
-        "private": "Bitte schreiben Sie mir in einem privaten Chat.",
-        "language": "In welcher Sprache soll ich schreiben?",
-        "language_set": "Ich schreibe Ihnen ab jetzt auf Deutsch.",
-        "not_linked": "Öffnen Sie zuerst den Telegram-Link aus Ihrer Zustellnachricht.",
-    },
+SAY: dict[str, str] = {
+    "welcome": (
+        "Hi! I'm the delivery assistant. Open the Telegram link in your delivery message (SMS or "
+        "e-mail) and I'll keep you posted here and let you change the time or where to leave it."
+    ),
+    "unknown": "I don't know this link. Please open the Telegram link in your latest delivery message.",
+    "expired": "This link has expired: that delivery is finished.",
+    "elsewhere": (
+        "This delivery is already followed in another Telegram chat. Write to us if that wasn't you."
+    ),
+    "option_expired": "This option has expired.",
+    "private": "Please write to me in a private chat.",
+    "language": "Which language should I write in?",
+    "language_set": "I'll write in English from now on.",
+    "not_linked": "Open the Telegram link in your delivery message first.",
 }
 
 

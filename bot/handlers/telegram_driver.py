@@ -26,67 +26,33 @@ from bot.usecases import driver_chat, driver_link
 from bot.usecases.driver_chat import Ack, Asked, Photo, Press
 from bot.usecases.driver_link import Linked
 
-SAY: dict[str, dict[str, str]] = {
-    "en": {
-        "usage": "Send /driver and the code from your dispatcher, for example: /driver K7Q4M2XP",
-        "linked": "You're linked, {name}. Your route and stops will come here.",
-        "wrong": (
-            "This code doesn't work: it's mistyped or was used already. Ask your dispatcher for a new one."
-        ),
-        "expired": "This code has expired. Ask your dispatcher for a new one.",
-        "limited": "Too many wrong codes. Please try again in an hour.",
-        "link_first": (
-            "This chat isn't linked to a driver yet. Send /driver and the code from your dispatcher."
-        ),
-        "option_expired": "This option has expired.",
-        "started": "Route started ✓ Drive safely!",
-        "start_first": "Start your route first: ▶ Start route is under your route message.",
-        "no_route": "You have no stops left today.",
-        "help": (
-            "Your message is kept for dispatch; for anything urgent, call them.\n"
-            "▶ Start route: when you leave the depot.\n"
-            "📍 Arrived · ✅ Delivered · ❌ Failed: on each stop's card.\n"
-            "👍 Got it: under a changed stop.\n"
-            "/route: your route and current stop again."
-        ),
-        "arrived": "Arrived ✓",
-        "delivered": "Delivered ✓ If you have a photo of where you left it, send it now.",
-        "failed": "Not delivered ✓",
-        "photo_saved": "📷 Photo saved with the delivery.",
-        "photo_not_asked": "I keep photos right after you press Delivered on a stop.",
-        "got_it": "Thanks, noted ✓",
-        "got_it_again": "Already noted ✓",
-    },
-    "de": {
-        "usage": "Senden Sie /driver und den Code von Ihrer Disposition, zum Beispiel: /driver K7Q4M2XP",
-        "linked": "Verbunden, {name}. Ihre Tour und Stopps kommen hierher.",
-        "wrong": (
-            "Dieser Code passt nicht: vertippt oder schon benutzt. Bitten Sie die Disposition um einen neuen."
-        ),
-        "expired": "Dieser Code ist abgelaufen. Bitten Sie die Disposition um einen neuen.",
-        "limited": "Zu viele falsche Codes. Bitte versuchen Sie es in einer Stunde wieder.",
-        "link_first": (
-            "Dieser Chat ist noch nicht verbunden. Senden Sie /driver und den Code Ihrer Disposition."
-        ),
-        "option_expired": "Diese Auswahl ist abgelaufen.",
-        "started": "Tour gestartet ✓ Gute Fahrt!",
-        "start_first": "Starten Sie zuerst Ihre Tour: ▶ Tour starten steht unter Ihrer Tourübersicht.",
-        "no_route": "Für heute haben Sie keine Stopps mehr.",
-        "help": (
-            "Ihre Nachricht wird für die Disposition gespeichert; rufen Sie sie an, wenn es eilt.\n"
-            "▶ Tour starten: wenn Sie vom Depot losfahren.\n"
-            "📍 Angekommen · ✅ Zugestellt · ❌ Nicht zugestellt: auf der Karte jedes Stopps.\n"
-            "👍 Verstanden: unter einem geänderten Stopp.\n"
-            "/route: Ihre Tour und den aktuellen Stopp noch einmal."
-        ),
-        "arrived": "Angekommen ✓",
-        "delivered": "Zugestellt ✓ Wenn Sie ein Foto vom Ablageort haben, senden Sie es jetzt.",
-        "failed": "Nicht zugestellt ✓",
-        "photo_saved": "📷 Foto bei der Zustellung gespeichert.",
-        "photo_not_asked": "Fotos nehme ich direkt nach „Zugestellt“ an einem Stopp an.",
-        "got_it": "Danke, notiert ✓",
-        "got_it_again": "Schon notiert ✓",
-    },
+SAY: dict[str, str] = {
+    "usage": "Send /driver and the code from your dispatcher, for example: /driver K7Q4M2XP",
+    "linked": "You're linked, {name}. Your route and stops will come here.",
+    "wrong": (
+        "This code doesn't work: it's mistyped or was used already. Ask your dispatcher for a new one."
+    ),
+    "expired": "This code has expired. Ask your dispatcher for a new one.",
+    "limited": "Too many wrong codes. Please try again in an hour.",
+    "link_first": ("This chat isn't linked to a driver yet. Send /driver and the code from your dispatcher."),
+    "option_expired": "This option has expired.",
+    "started": "Route started ✓ Drive safely!",
+    "start_first": "Start your route first: ▶ Start route is under your route message.",
+    "no_route": "You have no stops left today.",
+    "help": (
+        "Your message is kept for dispatch; for anything urgent, call them.\n"
+        "▶ Start route: when you leave the depot.\n"
+        "📍 Arrived · ✅ Delivered · ❌ Failed: on each stop's card.\n"
+        "👍 Got it: under a changed stop.\n"
+        "/route: your route and current stop again."
+    ),
+    "arrived": "Arrived ✓",
+    "delivered": "Delivered ✓ If you have a photo of where you left it, send it now.",
+    "failed": "Not delivered ✓",
+    "photo_saved": "📷 Photo saved with the delivery.",
+    "photo_not_asked": "I keep photos right after you press Delivered on a stop.",
+    "got_it": "Thanks, noted ✓",
+    "got_it_again": "Already noted ✓",
 }
 PRESSED: dict[StopAct, StopEvent] = {
     StopAct.ARRIVED: StopEvent.ARRIVED,

@@ -61,19 +61,11 @@ class Lang(CallbackData, prefix="l"):
 
 
 MENU = ("ok", "time", "drop", "person")
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "ok": "✅ Confirm",
-        "time": "🕒 Change time",
-        "drop": "📦 Delivery instructions",
-        "person": "💬 Talk to a person",
-    },
-    "de": {
-        "ok": "✅ Bestätigen",
-        "time": "🕒 Zeit ändern",
-        "drop": "📦 Ablagehinweis",
-        "person": "💬 Mit einem Menschen sprechen",
-    },
+LABELS: dict[str, str] = {
+    "ok": "✅ Confirm",
+    "time": "🕒 Change time",
+    "drop": "📦 Delivery instructions",
+    "person": "💬 Talk to a person",
 }
 
 
@@ -109,43 +101,22 @@ class GotIt(CallbackData, prefix="ack"):
     outgrow 64 bytes, and the outbox row behind that message knows them."""
 
 
-DRIVER_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        StopAct.ARRIVED: "📍 Arrived",
-        StopAct.DELIVERED: "✅ Delivered",
-        StopAct.FAILED: "❌ Failed",
-        StopAct.BACK: "↩ Back",
-        "start": "▶ Start route",
-        "got_it": "👍 Got it",
-    },
-    "de": {
-        StopAct.ARRIVED: "📍 Angekommen",
-        StopAct.DELIVERED: "✅ Zugestellt",
-        StopAct.FAILED: "❌ Nicht zugestellt",
-        StopAct.BACK: "↩ Zurück",
-        "start": "▶ Tour starten",
-        "got_it": "👍 Verstanden",
-    },
+DRIVER_LABELS: dict[str, str] = {
+    StopAct.ARRIVED: "📍 Arrived",
+    StopAct.DELIVERED: "✅ Delivered",
+    StopAct.FAILED: "❌ Failed",
+    StopAct.BACK: "↩ Back",
+    "start": "▶ Start route",
+    "got_it": "👍 Got it",
 }
-REASON_LABELS: dict[str, dict[FailReason, str]] = {
-    "en": {
-        FailReason.NOT_HOME: "Nobody home",
-        FailReason.REFUSED: "Refused",
-        FailReason.ADDRESS_NOT_FOUND: "Address not found",
-        FailReason.NO_ACCESS: "No access",
-        FailReason.DAMAGED: "Damaged",
-        FailReason.NO_TIME: "Out of time",
-        FailReason.OTHER: "Other",
-    },
-    "de": {
-        FailReason.NOT_HOME: "Niemand da",
-        FailReason.REFUSED: "Verweigert",
-        FailReason.ADDRESS_NOT_FOUND: "Adresse nicht gefunden",
-        FailReason.NO_ACCESS: "Kein Zugang",
-        FailReason.DAMAGED: "Beschädigt",
-        FailReason.NO_TIME: "Keine Zeit mehr",
-        FailReason.OTHER: "Anderer Grund",
-    },
+REASON_LABELS: dict[FailReason, str] = {
+    FailReason.NOT_HOME: "Nobody home",
+    FailReason.REFUSED: "Refused",
+    FailReason.ADDRESS_NOT_FOUND: "Address not found",
+    FailReason.NO_ACCESS: "No access",
+    FailReason.DAMAGED: "Damaged",
+    FailReason.NO_TIME: "Out of time",
+    FailReason.OTHER: "Other",
 }
 
 

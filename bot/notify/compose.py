@@ -158,7 +158,7 @@ class Composer:
 
     def day(self, to: To, moment: datetime | date) -> str:
         local = fmt.local_date(moment, to.timezone) if isinstance(moment, datetime) else moment
-        return fmt.day(local, to.locale)
+        return fmt.day(local, to.locale, to.channel)
 
     def clock(self, to: To, moment: datetime) -> str:
         return fmt.clock(moment, to.timezone)

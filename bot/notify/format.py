@@ -5,11 +5,13 @@ prints. SMS text stays inside GSM-7 (ASCII hyphen); Telegram gets typographic da
 """
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
+from bot.notify import segments
 from bot.notify.kinds import Channel
 
 Zone = tzinfo | str
@@ -19,13 +21,19 @@ _TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
     "de": ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
 }
 _MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
     "de-AT": ("Jän.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
 }
-_DAY_PATTERNS = {"en": "{weekday} {day} {month}", "de": "{weekday} {day}. {month}"}
+_DAY_PATTERNS = {
+    "en": "{weekday} {day} {month}",
+    "de": "{weekday} {day}. {month}",
+    "fr": "{weekday} {day} {month}",
+}
 _DASH = {Channel.SMS: "-", Channel.TELEGRAM: "–"}
 
 
@@ -60,12 +68,24 @@ def window(start: datetime, end: datetime, zone: Zone, channel: Channel) -> str:
     return f"{clock(start, zone)}{_DASH[channel]}{clock(end, zone)}"
 
 
-def day(value: date, locale: str) -> str:
-    """A short date: "Mon 23 Nov" (en), "Mo. 23. Nov." (de), "Fr. 1. Jän." (de-AT)."""
+def day(value: date, locale: str, channel: Channel | None = None) -> str:
+    """A short date: "Mon 23 Nov" (en), "Mo. 23. Nov." (de), "Fr. 1. Jän." (de-AT), "dim. 23 août" (fr);
+    for SMS in GSM-7 letters ("23 aout"), so a month's accent does not make the message UCS-2."""
     weekday = _WEEKDAYS[_pick(_WEEKDAYS, locale)][value.weekday()]
     month = _MONTHS[_pick(_MONTHS, locale)][value.month - 1]
     pattern = _DAY_PATTERNS[_pick(_DAY_PATTERNS, locale)]
-    return pattern.format(weekday=weekday, day=value.day, month=month)
+    said = pattern.format(weekday=weekday, day=value.day, month=month)
+    return gsm7_letters(said) if channel is Channel.SMS else said
+
+
+def gsm7_letters(text: str) -> str:
+    """`text` with each letter outside GSM-7 written without its accent ("û" -> "u"), where that is GSM-7."""
+    return "".join(ch if segments.encoding_of(ch) == "GSM-7" else _plain_letter(ch) for ch in text)
+
+
+def _plain_letter(ch: str) -> str:
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if segments.encoding_of(base) == "GSM-7" else ch
 
 
 def slots(
@@ -76,7 +96,7 @@ def slots(
 
 
 def _slot(n: int, start: datetime, end: datetime, zone: Zone, locale: str, channel: Channel) -> Slot:
-    on = day(_local(start, zone).date(), locale)
+    on = day(_local(start, zone).date(), locale, channel)
     hours = window(start, end, zone, channel)
     label = f"{n}) {on} {hours}" if channel == Channel.SMS else f"{on}, {hours}"
     utc = (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat())

@@ -97,7 +97,7 @@ async def link_chat(services: Services, inbox_id: int, token: str, chat_id: str)
         return outcome
 
 
-LANGUAGES = {"en": "English", "de": "Deutsch"}
+LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 
 
 async def set_language(services: Services, inbox_id: int, chat_id: str, locale: str) -> bool:

@@ -18,8 +18,8 @@ from bot.domain.deliveries import (
     TransitionError,
     check_transition,
 )
+from bot.notify import catalog, phrases
 from bot.notify import format as fmt
-from bot.notify import phrases
 from bot.notify.compose import pick_contact, recipient
 from bot.notify.kinds import Channel, Kind
 from bot.services import Services
@@ -195,7 +195,7 @@ async def _tell(
     to = recipient(delivery, contact)
     composer = services.composer
     if event is StopEvent.DELIVERED:
-        place = delivery.safe_drop or phrases.pick(phrases.HANDED_OVER, to.locale)
+        place = delivery.safe_drop or catalog.translate(to.locale, phrases.HANDED_OVER)
         fields: dict[str, Any] = {"time": composer.clock(to, now), "place": place}
         ask: dict[str, Any] = {"question": "rating", "delivery_id": delivery.id}
     else:

@@ -9,7 +9,7 @@ from bot.notify.kinds import COMMON, KINDS, Audience, Channel, Kind
 from bot.notify.render import ChangedStop, Choice, RouteStop
 
 ZONE = ZoneInfo("Europe/Berlin")
-LOCALES = ("en", "de")
+LOCALES = ("en", "de", "fr")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ REALISTIC = Sample(
     "DS-104233",
     "https://dstp.eu/t/Ab3dE9",
     date(2026, 11, 23),
-    {"en": "front door", "de": "Haustür"},
+    {"en": "front door", "de": "Haustür", "fr": "porte d'entrée"},
 )
 # The longest values an SMS must still fit in: 12-character brand and name, a Wednesday in September.
 LONGEST = Sample(
@@ -37,7 +37,7 @@ LONGEST = Sample(
     "DS-10423399",
     "https://dstp.eu/t/Ab3dE9x",
     date(2026, 9, 23),
-    {"en": "neighbour at no. 14", "de": "bei Nachbar Nr. 14"},
+    {"en": "neighbour at no. 14", "de": "bei Nachbar Nr. 14", "fr": "chez le voisin au no 14"},
 )
 
 PHRASES = {
@@ -56,6 +56,14 @@ PHRASES = {
         "instructions": "Bitte an der Hintertür abstellen",
         "notes": "Hund im Hof",
         "staff": "Ihr Paket ist wieder im Depot. Wir können es morgen Vormittag bringen.",
+    },
+    "fr": {
+        "failed": "personne n'était là",
+        "refused": "votre colis est déjà dans le véhicule",
+        "status": "en cours de livraison",
+        "instructions": "Merci de le laisser à la porte arrière",
+        "notes": "Chien dans la cour",
+        "staff": "Votre colis est de retour à l'agence. Nous pouvons le livrer demain matin.",
     },
 }
 
@@ -79,7 +87,7 @@ def _values(channel: Channel, locale: str, s: Sample) -> dict[str, object]:
         "name": s.name,
         "order_id": s.order_id,
         "track_url": s.track_url,
-        "day": fmt.day(day, locale),
+        "day": fmt.day(day, locale, channel),
         "window": fmt.window(at(day, 14), at(day, 15), ZONE, channel),
         "old_window": fmt.window(at(day, 13), at(day, 14), ZONE, channel),
         "time": fmt.clock(at(day, 14, 20), ZONE),

@@ -36,11 +36,19 @@ def test_naive_datetimes_are_refused() -> None:
         (date(2026, 3, 7), "de", "Sa. 7. März"),
         (date(2026, 9, 27), "de", "So. 27. Sept."),
         (date(2026, 9, 27), "en-GB", "Sun 27 Sep"),
-        (date(2026, 9, 27), "fr", "Sun 27 Sep"),
+        (date(2026, 9, 27), "fr", "dim. 27 sept."),
+        (date(2026, 8, 23), "fr-CH", "dim. 23 août"),
+        (date(2026, 9, 27), "pt", "Sun 27 Sep"),  # no such language here: English
     ],
 )
 def test_day(value: date, locale: str, expected: str) -> None:
     assert fmt.day(value, locale) == expected
+
+
+def test_an_sms_date_keeps_to_gsm_7_letters() -> None:
+    assert fmt.day(date(2026, 8, 23), "fr", Channel.SMS) == "dim. 23 aout"  # "û" would make it UCS-2
+    assert fmt.day(date(2026, 2, 3), "fr", Channel.SMS) == "mar. 3 févr."  # "é" is GSM-7
+    assert fmt.day(date(2026, 1, 1), "de-AT", Channel.SMS) == "Do. 1. Jän."
 
 
 @pytest.mark.parametrize(

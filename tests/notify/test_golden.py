@@ -531,6 +531,266 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
         "📝 Vom Empfänger: Bitte an der Hintertür abstellen\n"
         "🔑 Zugangscode: <code>4711#</code>"
     ),
+    # French (issue 12): the third locale, from the same fields
+    (S, "fr", Kind.PRE_DELIVERY): (
+        "Doorstep: Bonjour Christopher, livraison le lun. 23 nov. 14:00-15:00. Répondez : 1 "
+        "confirmer, 2 autre créneau, 3 consignes. https://dstp.eu/t/Ab3dE9"
+    ),
+    (T, "fr", Kind.PRE_DELIVERY): (
+        "Bonjour Christopher, votre colis Doorstep arrivera le <b>lun. 23 nov., 14:00–15:00</b>.\n"
+        "Ce créneau vous convient-il ? Confirmez-le, choisissez-en un autre ou indiquez-nous où "
+        "déposer votre colis.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Suivre votre colis</a>'
+    ),
+    (S, "fr", Kind.OUT_FOR_DELIVERY): (
+        "Doorstep: Bonjour Christopher, livraison aujourd'hui 14:00-15:00. Répondez : 1 confirmer, "
+        "2 autre créneau, 3 consignes. https://dstp.eu/t/Ab3dE9"
+    ),
+    (T, "fr", Kind.OUT_FOR_DELIVERY): (
+        "Bonjour Christopher, votre colis Doorstep est en route ! Livraison prévue aujourd'hui, "
+        "<b>14:00–15:00</b>.\n"
+        "Vous ne serez pas là ? Choisissez un autre créneau ou indiquez-nous où le déposer.\n"
+        '<a href="https://dstp.eu/t/Ab3dE9">Suivre votre colis</a>'
+    ),
+    (S, "fr", Kind.NEARBY): (
+        "Doorstep: Bonjour Christopher, le livreur a encore 3 livraisons avant vous. Arrivée "
+        "prévue vers 14:20 (dans 12 min environ)."
+    ),
+    (T, "fr", Kind.NEARBY): (
+        "Bonjour Christopher, le livreur a encore 3 arrêts avant vous. Arrivée prévue vers "
+        "<b>14:20</b> (dans 12 min environ)."
+    ),
+    (S, "fr", Kind.DELAY): (
+        "Doorstep: Désolés, Christopher, nous avons du retard. Votre colis arrivera 14:00-15:00 "
+        "(au lieu de 13:00-14:00). Répondez 2 pour changer de créneau."
+    ),
+    (T, "fr", Kind.DELAY): (
+        "Désolés, Christopher, nous avons du retard. Votre colis arrivera <b>14:00–15:00</b> (au "
+        "lieu de 13:00–14:00).\n"
+        "Ce créneau ne vous convient pas ? Choisissez-en un autre ci-dessous."
+    ),
+    (S, "fr", Kind.WINDOW_UPDATED): (
+        "Doorstep: Bonjour Christopher, nouveau créneau : le lun. 23 nov. 14:00-15:00 (au lieu de "
+        "13:00-14:00). Répondez 2 pour en changer."
+    ),
+    (T, "fr", Kind.WINDOW_UPDATED): (
+        "Bonjour Christopher, votre créneau de livraison a changé : <b>lun. 23 nov., "
+        "14:00–15:00</b> (au lieu de 13:00–14:00)."
+    ),
+    (S, "fr", Kind.DELIVERED): (
+        "Doorstep: Bonjour Christopher, votre colis a été livré à 14:20 (porte d'entrée). Votre "
+        "avis ? Répondez de 1 (mauvais) à 5 (excellent)."
+    ),
+    (T, "fr", Kind.DELIVERED): (
+        "C'est livré ! Bonjour Christopher, votre colis est arrivé à <b>14:20</b> (porte d&#39;entrée).\n"
+        "Comment s'est passée la livraison ? Donnez-nous une note ci-dessous."
+    ),
+    (S, "fr", Kind.FAILED): (
+        "Doorstep: Désolés, Christopher, livraison impossible aujourd'hui : personne n'était là.\n"
+        "Répondez par le numéro d'un nouveau créneau :\n"
+        "1) mar. 24 nov. 10:00-12:00\n"
+        "2) mar. 24 nov. 14:00-16:00\n"
+        "3) mer. 25 nov. 08:00-10:00"
+    ),
+    (T, "fr", Kind.FAILED): (
+        "Désolés, Christopher, nous n'avons pas pu livrer votre colis aujourd'hui : personne "
+        "n&#39;était là.\n"
+        "Choisissez un nouveau créneau ci-dessous :\n"
+        "• mar. 24 nov., 10:00–12:00\n"
+        "• mar. 24 nov., 14:00–16:00\n"
+        "• mer. 25 nov., 08:00–10:00"
+    ),
+    (S, "fr", Kind.CONFIRMED): (
+        "Doorstep: Merci Christopher, livraison confirmée le lun. 23 nov. 14:00-15:00. Nous vous "
+        "préviendrons quand votre colis approchera."
+    ),
+    (T, "fr", Kind.CONFIRMED): (
+        "Merci, Christopher ! Votre livraison du <b>lun. 23 nov., 14:00–15:00</b> est confirmée.\n"
+        "Nous vous préviendrons dès que votre colis approchera."
+    ),
+    (S, "fr", Kind.SLOTS_OFFERED): (
+        "Doorstep: Christopher, répondez avec le numéro de votre choix :\n"
+        "1) mar. 24 nov. 10:00-12:00\n"
+        "2) mar. 24 nov. 14:00-16:00\n"
+        "3) mer. 25 nov. 08:00-10:00"
+    ),
+    (T, "fr", Kind.SLOTS_OFFERED): (
+        "Christopher, quel nouveau créneau vous convient ? Choisissez-en un ci-dessous :\n"
+        "• mar. 24 nov., 10:00–12:00\n"
+        "• mar. 24 nov., 14:00–16:00\n"
+        "• mer. 25 nov., 08:00–10:00"
+    ),
+    (S, "fr", Kind.RESCHEDULED): (
+        "Doorstep: C'est fait, Christopher ! Votre colis arrivera le lun. 23 nov. 14:00-15:00."
+    ),
+    (T, "fr", Kind.RESCHEDULED): (
+        "C'est fait, Christopher ! Votre colis arrivera le <b>lun. 23 nov., 14:00–15:00</b>."
+    ),
+    (S, "fr", Kind.CHANGE_REFUSED): (
+        "Doorstep: Désolés, Christopher, ce changement n'est pas possible : votre colis est déjà "
+        "dans le véhicule."
+    ),
+    (T, "fr", Kind.CHANGE_REFUSED): (
+        "Désolés, Christopher, nous ne pouvons pas effectuer ce changement : votre colis est déjà "
+        "dans le véhicule."
+    ),
+    (S, "fr", Kind.INSTRUCTIONS_ASKED): (
+        "Doorstep: Où déposer votre colis, Christopher ? Répondez SAFE suivi du lieu, ex. SAFE "
+        "porte arrière ou SAFE chez le voisin du 12. Digicode : CODE 1234"
+    ),
+    (T, "fr", Kind.INSTRUCTIONS_ASKED): (
+        "Où devons-nous déposer votre colis, Christopher ? Choisissez un lieu ci-dessous ou "
+        "décrivez-le avec vos propres mots. S'il y a un digicode ou un code de portail, envoyez-le "
+        "sous la forme <b>CODE 1234</b>."
+    ),
+    (S, "fr", Kind.INSTRUCTIONS_SAVED): (
+        "Doorstep: Merci Christopher, le livreur recevra vos consignes de livraison. Elles "
+        "vaudront aussi pour vos prochaines livraisons."
+    ),
+    (T, "fr", Kind.INSTRUCTIONS_SAVED): (
+        "Merci, Christopher ! Le livreur verra vos consignes :\n"
+        "<blockquote>Merci de le laisser à la porte arrière</blockquote>\n"
+        "Elles s'appliqueront aussi à vos prochaines livraisons."
+    ),
+    (S, "fr", Kind.ACCESS_CODE_SAVED): (
+        "Doorstep: Merci Christopher, votre code d'accès est enregistré. Seul le livreur de votre "
+        "colis le verra."
+    ),
+    (T, "fr", Kind.ACCESS_CODE_SAVED): (
+        "Merci, Christopher ! Votre code d'accès est enregistré. Seul le livreur de votre colis "
+        "pourra le voir."
+    ),
+    (S, "fr", Kind.STATUS): (
+        "Doorstep: Bonjour Christopher, votre commande DS-104233 est en cours de livraison : lun. "
+        "23 nov. 14:00-15:00."
+    ),
+    (T, "fr", Kind.STATUS): (
+        "Bonjour Christopher, votre commande DS-104233 est <b>en cours de livraison</b> : lun. 23 "
+        "nov., 14:00–15:00."
+    ),
+    (S, "fr", Kind.HELP): (
+        "Infos livraison Doorstep, commande DS-104233. Répondez : 1 confirmer, 2 autre créneau, 3 "
+        "consignes de livraison. STOP pour vous désabonner."
+    ),
+    (T, "fr", Kind.HELP): (
+        "<b>Suivi de livraison Doorstep</b> pour votre commande DS-104233.\n"
+        "Utilisez les boutons sous chaque message pour confirmer un créneau, en choisir un autre "
+        "ou nous indiquer où déposer votre colis."
+    ),
+    (S, "fr", Kind.PERSON_REQUESTED): (
+        "Doorstep: Merci Christopher, un membre de notre équipe va vous répondre ici très vite."
+    ),
+    (T, "fr", Kind.PERSON_REQUESTED): (
+        "Merci, Christopher. Un membre de notre équipe va vous répondre ici très rapidement."
+    ),
+    (S, "fr", Kind.THANKED): ("Doorstep: Merci beaucoup, Christopher ! Nous en sommes ravis."),
+    (T, "fr", Kind.THANKED): ("Merci beaucoup, Christopher ! Nous en sommes ravis."),
+    (S, "fr", Kind.RATED): (
+        "Doorstep: Merci pour votre note (5/5), Christopher ! Un commentaire ? Répondez simplement "
+        "à ce message."
+    ),
+    (T, "fr", Kind.RATED): (
+        "Merci pour votre note, Christopher ! ⭐⭐⭐⭐⭐\n"
+        "Vous souhaitez ajouter quelque chose ? Écrivez-le simplement ici."
+    ),
+    (S, "fr", Kind.COMMENTED): (
+        "Doorstep: Merci, Christopher. Nous avons transmis votre commentaire à notre équipe."
+    ),
+    (T, "fr", Kind.COMMENTED): ("Merci, Christopher. Nous avons transmis votre commentaire à notre équipe."),
+    (S, "fr", Kind.NOT_RECEIVED): (
+        "Doorstep: Nous en sommes désolés, Christopher. La commande DS-104233 est signalée comme "
+        "non arrivée ; notre équipe revient vers vous très vite."
+    ),
+    (T, "fr", Kind.NOT_RECEIVED): (
+        "Nous en sommes désolés, Christopher. Nous avons signalé la commande <b>DS-104233</b> "
+        "comme non reçue et notre équipe reviendra vers vous ici très rapidement."
+    ),
+    (S, "fr", Kind.OPTED_OUT): (
+        "Doorstep: Votre désabonnement est pris en compte : vous ne recevrez plus nos SMS de "
+        "livraison. Répondez START pour vous réabonner."
+    ),
+    (T, "fr", Kind.OPTED_OUT): (
+        "Vous ne recevrez plus ici le suivi de vos livraisons. Vous avez changé d'avis ? Envoyez /start."
+    ),
+    (S, "fr", Kind.OPTED_IN): (
+        "Doorstep: Bon retour, Christopher ! Nos SMS de livraison reprennent. Frais selon "
+        "opérateur. Répondez INFO pour de l'aide, STOP pour vous désabonner."
+    ),
+    (T, "fr", Kind.OPTED_IN): (
+        "Bon retour parmi nous, Christopher ! Vous recevrez de nouveau ici le suivi de vos livraisons."
+    ),
+    (S, "fr", Kind.NOT_UNDERSTOOD): (
+        "Doorstep: Désolés, nous n'avons pas compris ; notre équipe lira votre message. Répondez : "
+        "1 confirmer, 2 autre créneau, 3 consignes de livraison."
+    ),
+    (T, "fr", Kind.NOT_UNDERSTOOD): (
+        "Désolés, nous n'avons pas compris ; notre équipe va lire votre message. Vous pouvez aussi "
+        "utiliser les boutons sous nos messages."
+    ),
+    (S, "fr", Kind.WHICH_DELIVERY): (
+        "Doorstep: Bonjour Christopher, quel colis ? Répondez par son numéro :\n"
+        "1) Bloomwood DS-104233, lun. 23 nov.\n"
+        "2) Kettle & Co KC-99812, mar. 24 nov."
+    ),
+    (T, "fr", Kind.WHICH_DELIVERY): (
+        "Bonjour Christopher, de quelle livraison s'agit-il ? Choisissez-la ci-dessous :\n"
+        "• Bloomwood DS-104233, lun. 23 nov.\n"
+        "• Kettle &amp; Co KC-99812, mar. 24 nov."
+    ),
+    (S, "fr", Kind.STAFF_REPLY): (
+        "Service client Doorstep : Votre colis est de retour à l'agence. Nous pouvons le livrer demain matin."
+    ),
+    (T, "fr", Kind.STAFF_REPLY): (
+        "<b>Service client Doorstep :</b>\n"
+        "Votre colis est de retour à l&#39;agence. Nous pouvons le livrer demain matin."
+    ),
+    (S, "fr", Kind.LINKED): (
+        "Doorstep: Bonjour Christopher, Telegram est désormais associé à votre commande DS-104233. "
+        "Vous y recevrez le suivi."
+    ),
+    (T, "fr", Kind.LINKED): (
+        "Bonjour Christopher, c'est fait : vous recevrez ici le suivi de votre commande DS-104233. "
+        "Elle est <b>en cours de livraison</b> : lun. 23 nov., 14:00–15:00."
+    ),
+    (T, "fr", Kind.DRIVER_ROUTE): (
+        "Bonjour Jonas ! Votre tournée du <b>lun. 23 nov.</b> : 3 arrêts.\n"
+        "\n"
+        "<b>1 · 09:00–10:00</b>\n"
+        "Hauptstraße 12, 10115 Berlin\n"
+        "Anna Schmidt\n"
+        "\n"
+        "<b>2 · 10:00–11:00</b>\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📦 Note de l'expéditeur : Chien dans la cour\n"
+        "📝 Consigne du destinataire : Merci de le laisser à la porte arrière\n"
+        "🔑 Code d'accès : <code>4711#</code>\n"
+        "\n"
+        "<b>3 · 11:00–12:00</b>\n"
+        "Invalidenstraße 5, 10115 Berlin\n"
+        "Mehmet Yilmaz\n"
+        "🔑 Code d'accès : <code>B-2207</code>"
+    ),
+    (T, "fr", Kind.DRIVER_NOTES): (
+        "Jonas, 2 arrêts ont changé :\n"
+        "\n"
+        "<b>2 · Torstraße 88, 10119 Berlin</b> (Christopher Lee)\n"
+        "🕒 Nouveau créneau : <b>14:00–15:00</b>\n"
+        "📝 Consigne du destinataire : Merci de le laisser à la porte arrière\n"
+        "🔑 Nouveau code d'accès : <code>B-2207</code>\n"
+        "📦 Note de l'expéditeur : Chien dans la cour\n"
+        "\n"
+        "<b>5 · Chausseestraße 21, 10115 Berlin</b> (Lena Vogel)\n"
+        "❌ Retiré de votre tournée"
+    ),
+    (T, "fr", Kind.DRIVER_STOP): (
+        "<b>Arrêt 2 sur 12</b> · 10:00–11:00\n"
+        "Torstraße 88, 10119 Berlin\n"
+        "Christopher Lee\n"
+        "📦 Note de l'expéditeur : Chien dans la cour\n"
+        "📝 Consigne du destinataire : Merci de le laisser à la porte arrière\n"
+        "🔑 Code d'accès : <code>4711#</code>"
+    ),
 }
 
 EVERY = [(c, locale, k) for k in Kind for c in CHANNELS[KINDS[k].audience] for locale in LOCALES]

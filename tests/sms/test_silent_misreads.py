@@ -269,3 +269,30 @@ async def test_stop_texting_me_just_leave_it_at_the_door_does_both(
     assert "From recipient: just leave it at the door" in sent["driver-notes"]
     assert (await delivery_row(planned_day, 1))["safe_drop"] == "just leave it at the door"
     assert await open_escalations(planned_day) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "starts"),
+    [
+        ("OUI", "confirmed", "Doorstep: Merci "),
+        ("oui merci", "confirmed", "Doorstep: Merci "),
+        ("2", "slots-offered", "Doorstep: "),
+        ("ARRÊT", "opted-out", "Doorstep: Votre désabonnement"),
+        ("Arret", "opted-out", "Doorstep: Votre désabonnement"),
+    ],
+)
+async def test_a_french_recipient_is_understood_and_answered_in_french(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+    body: str,
+    kind: str,
+    starts: str,
+) -> None:
+    await set_locale(planned_day, 1, "fr")
+    await text_from(planned_day, twilio, 1, body)
+
+    (sent,) = await outbox_rows(planned_day)
+    assert sent["kind"] == kind
+    assert sent["body"].startswith(starts)
+    if kind == "slots-offered":
+        assert "répondez avec le numéro" in sent["body"]

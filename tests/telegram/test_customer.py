@@ -298,12 +298,35 @@ async def test_language_switches_the_chats_messages(
     offer = recording_session.sent(SendMessage)[-1]
     assert offer.reply_markup is not None
     codes = [b.callback_data for b in offer.reply_markup.inline_keyboard[0]]  # type: ignore[union-attr]
-    assert codes == ["l:en", "l:de"]
+    assert codes == ["l:en", "l:de", "l:fr"]
     await deliver(services, telegram, press("l:de", update_id=21))
     assert recording_session.sent(AnswerCallbackQuery)[-1].text == "Ich schreibe Ihnen ab jetzt auf Deutsch."
     assert (await row_of(services, 1))["locale"] == "de"
     await deliver(services, telegram, press(Act(what="ok", d=1).pack(), update_id=22))
     assert recording_session.sent(SendMessage)[-1].text.startswith("Danke")
+
+
+async def test_french_is_a_language_like_the_others(
+    planned_day: Services,  # noqa: F811
+    telegram: tg.TelegramIn,
+    recording_session: RecordingSession,
+) -> None:
+    """The third locale through the catalogs and the fr templates: the switch, a reply, the buttons."""
+    services = planned_day
+    await linked(services, telegram, 1)
+    await deliver(services, telegram, press("l:fr", update_id=31))
+    assert recording_session.sent(AnswerCallbackQuery)[-1].text == "Je vous écris désormais en français."
+    assert (await row_of(services, 1))["locale"] == "fr"
+
+    await deliver(services, telegram, press(Act(what="time", d=1).pack(), update_id=32))
+    offer = recording_session.sent(SendMessage)[-1]
+    assert offer.text.startswith(
+        "Rosa, quel nouveau créneau vous convient ? Choisissez-en un ci-dessous :\n• lun. "
+    )
+    expired = press("zz:1", update_id=33)
+    expired["callback_query"]["from"]["language_code"] = "fr"
+    await deliver(services, telegram, expired)
+    assert recording_session.sent(AnswerCallbackQuery)[-1].text == "Ce choix a expiré."
 
 
 async def test_the_eta_line_is_edited_in_place_not_sent_again(
