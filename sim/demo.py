@@ -181,11 +181,14 @@ class Day:
 
     async def _until(self, moment: datetime) -> None:
         """Move the clock to `moment`, and each van on the way at the very second it reaches a door or
-        leaves one (the system ticks only every few minutes; stop events keep their own time)."""
+        leaves one (the system ticks only every few minutes; stop events keep their own time). What a stop
+        event queues goes out then, as the running dispatcher sends it within a second: not at the next
+        tick, after the van has already handed the parcel over."""
         while (soonest := self._next_move()) is not None and soonest < moment:
             self.clock.set(soonest)
             for van in self.vans.values():
                 await self._drive(van)
+            await self.services.dispatcher().drain()
         self.clock.set(moment)
 
     def _next_move(self) -> datetime | None:
