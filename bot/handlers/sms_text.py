@@ -1,12 +1,16 @@
 """Reading a text message (SMS, or a Telegram chat) as an intent.
 
 Two layers. The keyword layer: numbered choices, the carriers' STOP/START/HELP families (only as a
-single word, any case, trimmed, exactly as carriers treat them), and short keywords in English and
-German. Thanks (with praise, and no yes in it) are thanked, never taken as a confirmation. The
-free-text layer for everything else, in this order: a parcel reported missing, a person asked for, a
+single word, any case, trimmed, exactly as carriers treat them; French ARRÊT/OUI/AIDE too), and short
+keywords in English, German and French. Thanks (with praise, and no yes in it) are thanked, never taken
+as a confirmation. The free-text layer for everything else (English and German, regional spellings read
+as the standard word by sms_when.normalise), in this order: asking in words to stop or start again, a
+parcel reported missing (after delivery also "where is it?" and "wrong door"), a person asked for, a
 gate code (sms_place), how to hand it over ("don't leave it outside", "ring twice": the words go to the
-driver as they are), where to leave it (sms_place), a time asked for in words (sms_when), "another
-time" with no usable time, a plain yes, a status question, who is writing. Whatever is left is
+driver as they are; what already happened is not an instruction), where to leave it (sms_place), a
+time asked for in words (sms_when), "another time" with no usable time, a plain yes (with a time in it,
+a wish), a status question, who is writing. A message that does two things (a handover note or code
+and an answer, or an opt-out) is read part by part and does both (intents.Several). Whatever is left is
 NotUnderstood: the recipient gets a short helpful answer and support gets the message.
 """
 
@@ -122,9 +126,9 @@ _PART = re.compile(r"[.;!?]+(?:\s+|$)|,\s*|\s+(?:and|und|then|dann|also|plus)\s+
 # ("Meine Nachbarn sind auch berufstätig" mentions a place), and "another time" only when it asks for one
 # ("Bin nicht da, bitte beim Nachbarn abgeben" explains the instruction).
 _TELLS = sms_when.words(
-    r"(please|pls|plz|bitte|just|einfach|always|immer)\s+((always|immer)\s+)?(in|into|at|on|by|behind|under"
-    r"|with|to"
-    r"|im|ins|an|am|auf|bei|beim|hinter\w*|unter\w*|vor|zum|zur|neben)|safe"
+    r"(please|pls|plz|bitte|just|einfach|always|immer)\s+((always|immer)\s+)?"
+    r"(in|into|at|on|by|behind|under|with|to|im|ins|an|am|auf|bei|beim|hinter\w*|unter\w*|vor|zum|zur|neben)"
+    r"|safe"
 )
 _ASKS_ANOTHER = sms_when.words(
     r"another|other|different|reschedul\w*|change|later|andere\w*|anderen|aendern|verschieb\w*|neue\w* termin"
@@ -135,13 +139,14 @@ _NEGATED = sms_when.words(r"not|never|n'?t|nicht|nie|niemals|kein\w*|no")
 
 def _compound(body: str, today: date | None, delivered: bool, whole: Intent | None) -> Intent | None:
     """ "yes fine, the code is 4711", "Nein, morgen ab 15 Uhr und dann beim Nachbarn": each part read alone;
-    a handover note and a code, or either with an answer about the time (the whole message's reading
-    where that is one), make one of each, the handover first."""
+    a handover note and a code, or either with an answer (about the time, the whole message's reading
+    where that is one; or "where is it?") or an opt-out, make one of each: the handover first, then the
+    answer, then the opt-out. None when the message does fewer than two things."""
     # "SAFE back door, key code 9753 under the mat": the instruction stays whole, the code is taken too
     how: dict[type, Intent] = (
         {intents.SafeDrop: whole} if isinstance(whole, intents.SafeDrop) and _SAFE.match(body) else {}
     )
-    when: Intent | None = whole if isinstance(whole, intents.Confirm | intents.Reschedule) else None
+    answer: Intent | None = whole if isinstance(whole, intents.Confirm | intents.Reschedule) else None
     stop: Intent | None = None
     for part in _PART.split(body):
         text = sms_when.normalise(part)
@@ -156,10 +161,10 @@ def _compound(body: str, today: date | None, delivered: bool, whole: Intent | No
             or (isinstance(read, intents.Confirm) and not _NEGATED.search(text))
             or (isinstance(read, intents.AskSlots) and _ASKS_ANOTHER.search(text))
         ):
-            when = when or read
+            answer = answer or read
         elif isinstance(read, intents.OptOut):
             stop = read
-    parts = [*how.values(), *(p for p in (when, stop) if p is not None)]
+    parts = [*how.values(), *(p for p in (answer, stop) if p is not None)]
     return intents.Several(tuple(parts)) if len(parts) > 1 else None
 
 
