@@ -66,11 +66,11 @@ def parse(
     free = _keywords(body) or _free_text(body, today, delivered=delivered)
     if (numbered := _numbered(body, asked, free, today)) is not None:
         return numbered
-    text = sms_when.normalise(body)
-    asking = "?" in body or _STILL.search(text)  # not "a photo of where it was left"
+    words = sms_when.normalise(body)
+    asking = "?" in body or _STILL.search(words)  # not "a photo of where it was left"
     over = isinstance(free, _OVER_A_COMMENT) and (not isinstance(free, intents.Status) or asking)
     if question == "comment" and body and not over:
-        return intents.Comment(body[:1000], asks="?" in body or bool(_ASKS.search(text)))
+        return intents.Comment(body[:1000], asks="?" in body or bool(_ASKS.search(words)))
     if (free is None or isinstance(free, _HOW | _WHEN_ANSWER)) and (
         both := _compound(body, today, delivered, free)
     ):
