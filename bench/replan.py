@@ -58,8 +58,9 @@ import sqlalchemy as sa
 
 from bot.app import settle_heap
 from bot.clock import ManualClock
+from bot.composition import build_services
 from bot.config import Settings
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store.tables import events
 from bot.usecases import progress, rescheduling

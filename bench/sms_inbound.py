@@ -45,8 +45,8 @@ import aiohttp
 import httpx
 from twilio.request_validator import RequestValidator
 
+from bot.composition import build_services
 from bot.config import Settings
-from bot.services import build_services
 from bot.usecases.fleet import FleetIn
 from bot.usecases.intake import import_deliveries
 from bot.usecases.planning import plan_date

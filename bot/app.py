@@ -17,9 +17,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI
 
 from bot.clock import Clock
+from bot.composition import build_services
 from bot.config import Settings
 from bot.handlers import telegram as tg
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.supervise import Beat, Supervisor
 from bot.usecases.inbound import Answerer, answer_pending
 from bot.web.api import create_web_app

@@ -23,10 +23,11 @@ from rich.table import Table
 
 from bot import health, supervise
 from bot.clock import SystemClock
+from bot.composition import build_services
 from bot.config import ConfigError, Settings, load_settings
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.logs import setup_logging
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.store import inbox, outbox, plans
 from bot.store.db import StoreError, open_store
 from bot.store.staff import StaffUser

@@ -1,4 +1,5 @@
-"""The one Services object every surface is given (practice 3 of shared/STYLE.md)."""
+"""The one Services object every surface is given (practice 3 of shared/STYLE.md); bot/composition.py
+builds it."""
 
 import functools
 from collections.abc import Mapping
@@ -11,18 +12,15 @@ from aiogram import Bot
 from bot.channels.base import Transport
 from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxTransport
-from bot.channels.telegram import TelegramTransport, make_bot
 from bot.channels.twilio import TwilioTransport
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.intents import Reader
 from bot.notify.compose import Composer
-from bot.notify.kinds import Channel
-from bot.notify.render import Renderer, make_environment
-from bot.store.db import Store, open_store
+from bot.store.db import Store
 from bot.usecases import fallback
 from bot.usecases.learning import Learner
 from eta.matrix import MatrixProvider
-from eta.matrix_factory import build_matrix_provider
 from eta.replan import DayMatrix
 
 
@@ -38,6 +36,7 @@ class Services:
     sandbox: SandboxTransport
     transports: Mapping[str, Transport]
     composer: Composer
+    read: Reader  # a recipient's words as an intent (bot/handlers/sms_text.parse)
     telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
     twilio: TwilioTransport | None = None  # when DOORSTEP_TWILIO__ account, token and sender are set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
@@ -75,27 +74,3 @@ class Services:
         await self.http.aclose()
         await self.store.close()
         self.sandbox.close()
-
-
-async def build_services(settings: Settings, clock: Clock | None = None, *, create: bool = True) -> Services:
-    """Everything a surface needs; `create`: a missing database may be made (bot.store.db.open_store)."""
-    store = await open_store(settings.store.url, echo=settings.store.echo, create=create)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-    matrix = build_matrix_provider(settings.eta, http)
-    sandbox = SandboxTransport(
-        settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile
-    )
-    clock = clock or SystemClock()
-    # A channel without its provider configured goes to the sandbox.
-    bot = make_bot(settings.telegram)
-    sms = None
-    if settings.twilio.configured:
-        sms = TwilioTransport(settings.twilio, clock, public_url=settings.web.public_url)
-    transports: dict[str, Transport] = {
-        Channel.SMS.value: sms or sandbox,
-        Channel.TELEGRAM.value: TelegramTransport(bot) if bot else sandbox,
-    }
-    composer = Composer(Renderer(make_environment()), settings.messages, settings.telegram.username)
-    return Services(
-        settings, clock, store, matrix, http, sandbox, transports, composer, telegram_bot=bot, twilio=sms
-    )

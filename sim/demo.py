@@ -16,9 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
+from bot.composition import build_services
 from bot.config import Settings
 from bot.domain.deliveries import Status
-from bot.services import Services, build_services
+from bot.services import Services
 from bot.usecases import progress
 from bot.usecases.day import FINISHED, load_day
 from bot.usecases.errors import ConflictError

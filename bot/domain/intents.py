@@ -1,8 +1,10 @@
 """What a recipient wants, whatever channel it came from: the input of the use cases."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any, Protocol
 
 
 class SafeDropPlace(StrEnum):
@@ -141,3 +143,18 @@ type Intent = (
     | NotUnderstood
     | Several
 )
+
+
+class Reader(Protocol):
+    """What reads a recipient's words as an intent (bot/handlers/sms_text.parse, given to the
+    conversation by the composition root): `asked` is the question last put to them, `today` their
+    local date."""
+
+    def __call__(
+        self,
+        text: str,
+        asked: Mapping[str, Any] | None = None,
+        today: date | None = None,
+        *,
+        opted_out: bool = False,
+    ) -> Intent: ...

@@ -1,4 +1,9 @@
-"""Answering what a recipient wrote: find the delivery, read the intent, run its use case, reply.
+"""Answering what a recipient wrote: find the delivery, read the intent, run its verb, reply.
+
+The words are read by `services.read` (bot/handlers/sms_text.parse, wired in bot/composition.py); a
+button press arrives already read. What each intent does to the delivery is a verb of
+bot/usecases/verbs, the same the console calls; what is said back, and the question it leaves open,
+is decided here.
 
 Everything for one inbound message happens in one transaction: the state change, its events, the
 re-plan it causes, the reply and any messages to others. The reply goes back on the channel and
@@ -14,22 +19,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import intents
-from bot.domain.deliveries import OPEN, Delivery, Status
+from bot.domain.deliveries import OPEN, Delivery
 from bot.domain.intents import Intent
-from bot.handlers import sms_text
 from bot.notify import format as fmt
 from bot.notify import phrases
 from bot.notify.compose import To, first_name
 from bot.notify.kinds import Channel, Kind
-from bot.notify.render import StopChange
 from bot.services import Services
-from bot.store import contacts, conversations, escalations, events, inbox, outbox, promises
+from bot.store import contacts, conversations, escalations, inbox, outbox, promises
 from bot.store import deliveries as delivery_store
 from bot.store.escalations import Reason
 from bot.store.outbox import NewMessage
 from bot.store.promises import Promise
-from bot.usecases import driver_notes, rescheduling
+from bot.usecases import rescheduling, verbs
 from bot.usecases.rescheduling import Slot
+from bot.usecases.verbs import Refused, consent
+from bot.usecases.verbs import confirm as confirm_verb
+from bot.usecases.verbs import instructions as instructions_verb
+from bot.usecases.verbs import rate as rate_verb
+from bot.usecases.verbs import reschedule as reschedule_verb
+from bot.usecases.verbs import status as status_verb
+from bot.usecases.verbs import support as support_verb
 
 # Replies that state the delivery's current window (telling the recipient that promise).
 STATES_WINDOW = frozenset({Kind.CONFIRMED, Kind.RESCHEDULED, Kind.STATUS})
@@ -122,7 +132,7 @@ async def _turn(
     delivery = chosen or candidates[0]
     today = now.astimezone(ZoneInfo(delivery.timezone)).date()
     opted_out = any(c.state is contacts.ContactState.OPTED_OUT for c in known)
-    intent = pressed.intent if pressed else sms_text.parse(body, asked, today, opted_out=opted_out)
+    intent = pressed.intent if pressed else services.read(body, asked, today, opted_out=opted_out)
     turn = await _make_turn(services, conn, now, message, delivery, asked)
     several = candidates if chosen is None and len(candidates) > 1 and not isinstance(intent, GLOBAL) else []
     return turn, intent, several
@@ -217,18 +227,18 @@ async def _send(turn: Turn, replies: list[Reply]) -> None:
         await conversations.forget(turn.conn, channel, address)
 
 
-# --- the use cases, one per intent -------------------------------------------------------------
+# --- what each intent does: a verb (bot/usecases/verbs), then the reply ---------------------------
+
+
+def _work(turn: Turn) -> verbs.Work:
+    return verbs.Work(turn.services, turn.conn, turn.now, turn.delivery, turn.promise)
 
 
 def _window(turn: Turn) -> dict[str, str]:
-    start, end = (
-        (turn.promise.start, turn.promise.end)
-        if turn.promise
-        else (turn.delivery.window_start, turn.delivery.window_end)
-    )
+    now = status_verb.status(_work(turn))
     return {
-        "day": turn.services.composer.day(turn.to, start),
-        "window": turn.services.composer.window(turn.to, start, end),
+        "day": turn.services.composer.day(turn.to, now.start),
+        "window": turn.services.composer.window(turn.to, now.start, now.end),
     }
 
 
@@ -236,45 +246,29 @@ def _refused(turn: Turn, key: str) -> list[Reply]:
     return [Reply(Kind.CHANGE_REFUSED, {"reason": phrases.pick(phrases.REFUSAL, turn.to.locale)[key]})]
 
 
-def _refusal(turn: Turn) -> str | None:
-    return rescheduling.refusal(turn.delivery, turn.promise, turn.now, turn.services.settings)
-
-
-async def _log(turn: Turn, kind: str, data: dict[str, Any] | None = None) -> None:
-    await events.append(
-        turn.conn, turn.now, kind, actor="recipient", delivery_id=turn.delivery.id, data=data or {}
-    )
-
-
 async def confirm(turn: Turn, _: intents.Confirm) -> list[Reply]:
-    if turn.delivery.status not in OPEN:
-        return _refused(turn, "done" if turn.delivery.status is Status.DELIVERED else "closed")
-    await delivery_store.update(turn.conn, turn.delivery.id, {"confirmed_at": turn.now}, turn.now)
-    await _log(turn, "delivery.confirmed")
-    return [Reply(Kind.CONFIRMED, _window(turn))]
+    done = await confirm_verb.confirm(_work(turn))
+    return (
+        _refused(turn, done.reason) if isinstance(done, Refused) else [Reply(Kind.CONFIRMED, _window(turn))]
+    )
 
 
 async def ask_slots(turn: Turn, _: intents.AskSlots) -> list[Reply]:
-    if (why := _refusal(turn)) is not None:
-        return _refused(turn, why)
     return await _offer(turn)
 
 
-async def _offer(turn: Turn, prefix: list[Reply] | None = None) -> list[Reply]:
-    settings, matrix = turn.services.settings, turn.services.day_matrix(turn.delivery.date)
-    offered = await rescheduling.offer(
-        turn.conn, turn.delivery, turn.now, settings, matrix, learner=turn.services.learner()
-    )
-    if not offered:
-        await escalations.open_one(
-            turn.conn,
-            turn.now,
-            Reason.PERSON,
-            "asked to reschedule; no free slot",
-            delivery_id=turn.delivery.id,
-        )
-        return [*(prefix or []), *_refused(turn, "no_slots")]
-    return [*(prefix or []), *_slots(turn, offered)]
+async def _offer(
+    turn: Turn, prefix: list[Reply] | None = None, wish: intents.Wish | None = None
+) -> list[Reply]:
+    offered = await reschedule_verb.offer(_work(turn), wish)
+    if isinstance(offered, Refused):
+        return [*(prefix or []), *_refused(turn, offered.reason)]
+    if offered:
+        return [*(prefix or []), *_slots(turn, offered)]
+    if wish is not None:
+        return await _offer(turn, prefix=_refused(turn, "wish"))  # the nearest times instead
+    await support_verb.ask_for_person(_work(turn), "asked to reschedule; no free slot")
+    return [*(prefix or []), *_refused(turn, "no_slots")]
 
 
 def _slots(turn: Turn, offered: list[Slot]) -> list[Reply]:
@@ -288,30 +282,17 @@ def _slots(turn: Turn, offered: list[Slot]) -> list[Reply]:
 
 
 async def reschedule(turn: Turn, intent: intents.Reschedule) -> list[Reply]:
-    if (why := _refusal(turn)) is not None:
-        return _refused(turn, why)
+    if (refused := verbs.unchangeable(_work(turn))) is not None:
+        return _refused(turn, refused.reason)
     if intent.wish is not None:
         return await _wished(turn, intent.wish)
     window = intent.window or _offered(turn, intent.slot)
     if window is None:
         return await _offer(turn)
-    if intent.window is not None and not await _on_the_grid(turn, intent.window):
-        return await _offer(turn, prefix=_refused(turn, "taken"))  # a made-up or out-of-date time
-    start, end = window
-    services = turn.services
-    promise = await rescheduling.take(
-        turn.conn,
-        turn.delivery,
-        Slot(start, end),
-        turn.now,
-        services.settings,
-        services.composer,
-        services.day_matrix(turn.delivery.date),
-        learner=services.learner(),
-    )
-    if promise is None:
-        return await _offer(turn, prefix=_refused(turn, "taken"))
-    turn.promise = promise
+    moved = await reschedule_verb.move(_work(turn), Slot(*window))
+    if isinstance(moved, Refused):
+        return await _offer(turn, prefix=_refused(turn, moved.reason))  # taken meanwhile, or made up
+    turn.promise = moved.promise
     return [Reply(Kind.RESCHEDULED, _window(turn))]
 
 
@@ -325,13 +306,7 @@ async def _wished(turn: Turn, wish: intents.Wish) -> list[Reply]:
     current = (turn.promise.start, turn.promise.end) if turn.promise else None
     if current is not None and rescheduling.fits(current, wish, zone, turn.delivery.date):
         return [Reply(Kind.CONFIRMED, _window(turn))]
-    settings, matrix = turn.services.settings, turn.services.day_matrix(turn.delivery.date)
-    offered = await rescheduling.offer(
-        turn.conn, turn.delivery, turn.now, settings, matrix, wish=wish, learner=turn.services.learner()
-    )
-    if not offered:
-        return await _offer(turn, prefix=_refused(turn, "wish"))
-    return _slots(turn, offered)
+    return await _offer(turn, wish=wish)
 
 
 def _offered(turn: Turn, slot: int | None) -> tuple[datetime, datetime] | None:
@@ -343,105 +318,56 @@ def _offered(turn: Turn, slot: int | None) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-async def _on_the_grid(turn: Turn, window: tuple[datetime, datetime]) -> bool:
-    """A pressed window is one this delivery could be offered now (the re-plan then checks the route)."""
-    grid = await rescheduling.candidates(turn.conn, turn.delivery, turn.now, turn.services.settings)
-    return any((s.start, s.end) == window for s in grid)
-
-
 async def ask_instructions(turn: Turn, _: intents.AskInstructions) -> list[Reply]:
-    if (why := _refusal(turn)) is not None:
-        return _refused(turn, why)
+    if (refused := verbs.unchangeable(_work(turn))) is not None:
+        return _refused(turn, refused.reason)
     return [Reply(Kind.INSTRUCTIONS_ASKED, ask={"question": "instructions", "delivery_id": turn.delivery.id})]
 
 
 async def safe_drop(turn: Turn, intent: intents.SafeDrop) -> list[Reply]:
-    if (why := _refusal(turn)) is not None:
-        return _refused(turn, why)
-    text = phrases.place(intent.place, intent.detail, turn.to.locale)[:500]
-    await delivery_store.update(turn.conn, turn.delivery.id, {"safe_drop": text}, turn.now)
-    if intent.standing:
-        await delivery_store.set_standing_safe_drop(turn.conn, turn.delivery.recipient_id, text, turn.now)
-    await _log(turn, "delivery.instructions", {"place": intent.place.value, "standing": intent.standing})
-    await _driver_note(turn, "instructions", instructions=text)
-    return [Reply(Kind.INSTRUCTIONS_SAVED, {"instructions": text, "standing": intent.standing})]
+    place = phrases.place(intent.place, intent.detail, turn.to.locale)
+    saved = await instructions_verb.instruct(_work(turn), place, standing=intent.standing)
+    if isinstance(saved, Refused):
+        return _refused(turn, saved.reason)
+    return [Reply(Kind.INSTRUCTIONS_SAVED, {"instructions": saved.place, "standing": intent.standing})]
 
 
 async def access_code(turn: Turn, intent: intents.AccessCode) -> list[Reply]:
-    if (why := _refusal(turn)) is not None:
-        return _refused(turn, why)
-    await delivery_store.update(turn.conn, turn.delivery.id, {"access_code": intent.code}, turn.now)
-    await _log(turn, "delivery.access_code")  # the code itself is never logged
-    await _driver_note(
-        turn, "access_code", instructions=turn.delivery.safe_drop or "", access_code=intent.code
-    )
+    saved = await instructions_verb.instruct(_work(turn), code=intent.code)
+    if isinstance(saved, Refused):
+        return _refused(turn, saved.reason)
     return [Reply(Kind.ACCESS_CODE_SAVED)]  # says nothing of the code: not even its last digits
 
 
-async def _driver_note(turn: Turn, change: StopChange, *, instructions: str, access_code: str = "") -> None:
-    await driver_notes.stop_changed(
-        turn.conn, turn.services, turn.delivery, change, instructions, turn.now, access_code=access_code
-    )
-
-
 async def rate(turn: Turn, intent: intents.Rate) -> list[Reply]:
-    if turn.delivery.status is not Status.DELIVERED:
-        return _refused(turn, "not_delivered")
-    values = {"rating": intent.stars, "rating_comment": intent.comment or None}
-    await delivery_store.update(turn.conn, turn.delivery.id, values, turn.now)
-    await _log(turn, "delivery.rated", {"stars": intent.stars})
-    if intent.stars <= 2:
-        await escalations.open_one(
-            turn.conn,
-            turn.now,
-            Reason.LOW_RATING,
-            f"{intent.stars}/5 {intent.comment}",
-            delivery_id=turn.delivery.id,
-        )
+    rated = await rate_verb.rate(_work(turn), intent.stars, intent.comment)
+    if isinstance(rated, Refused):
+        return _refused(turn, rated.reason)
     ask = None if intent.comment else {"question": "comment", "delivery_id": turn.delivery.id}
     return [Reply(Kind.RATED, {"rating": intent.stars}, ask)]
 
 
 async def comment(turn: Turn, intent: intents.Comment) -> list[Reply]:
-    """What they add after rating: kept with the rating; support reads it beside a low one, and any
-    that asks for something."""
-    if turn.delivery.rating is None:
+    """What they add after rating: kept with the rating (read as anything else before one)."""
+    kept = await rate_verb.comment(_work(turn), intent.text, asks=intent.asks)
+    if isinstance(kept, Refused):
         return await not_understood(turn, intents.NotUnderstood(intent.text))
-    await delivery_store.update(turn.conn, turn.delivery.id, {"rating_comment": intent.text}, turn.now)
-    await _log(turn, "delivery.rating_comment", {"length": len(intent.text)})
-    if turn.delivery.rating <= 2 or intent.asks:
-        detail = f"{turn.delivery.rating}/5, then: {intent.text[:500]}"
-        reason = Reason.LOW_RATING if turn.delivery.rating <= 2 else Reason.PERSON
-        await escalations.open_one(turn.conn, turn.now, reason, detail, delivery_id=turn.delivery.id)
     return [Reply(Kind.COMMENTED)]
 
 
 async def not_received(turn: Turn, _: intents.NotReceived) -> list[Reply]:
-    await escalations.open_one(
-        turn.conn,
-        turn.now,
-        Reason.NOT_RECEIVED,
-        "recipient reports the parcel missing",
-        delivery_id=turn.delivery.id,
-    )
-    await _log(turn, "delivery.not_received")
+    await support_verb.report_not_received(_work(turn))
     return [Reply(Kind.NOT_RECEIVED)]
 
 
 async def opt_out(turn: Turn, _: intents.OptOut) -> list[Reply]:
-    await _consent(turn, contacts.ContactState.OPTED_OUT, "recipient.opted_out")
+    await consent.opt_out(_work(turn), turn.inbound.channel)
     return [Reply(Kind.OPTED_OUT)]
 
 
 async def opt_in(turn: Turn, _: intents.OptIn) -> list[Reply]:
-    await _consent(turn, contacts.ContactState.ACTIVE, "recipient.opted_in")
+    await consent.opt_in(_work(turn), turn.inbound.channel)
     return [Reply(Kind.OPTED_IN)]
-
-
-async def _consent(turn: Turn, state: contacts.ContactState, kind: str) -> None:
-    recipient_id = turn.delivery.recipient_id
-    await contacts.set_state(turn.conn, recipient_id, turn.inbound.channel, state, turn.now)
-    await _log(turn, kind, {"channel": turn.inbound.channel})
 
 
 async def status(turn: Turn, _: intents.Status) -> list[Reply]:
@@ -454,9 +380,7 @@ async def help_(turn: Turn, _: intents.Help) -> list[Reply]:
 
 
 async def person(turn: Turn, _: intents.Person) -> list[Reply]:
-    await escalations.open_one(
-        turn.conn, turn.now, Reason.PERSON, "asked for a person", delivery_id=turn.delivery.id
-    )
+    await support_verb.ask_for_person(_work(turn))
     return [Reply(Kind.PERSON_REQUESTED)]
 
 
@@ -465,9 +389,7 @@ async def thanks(turn: Turn, _: intents.Thanks) -> list[Reply]:
 
 
 async def not_understood(turn: Turn, intent: intents.NotUnderstood) -> list[Reply]:
-    await escalations.open_one(
-        turn.conn, turn.now, Reason.NOT_UNDERSTOOD, intent.text[:500], delivery_id=turn.delivery.id
-    )
+    await support_verb.not_understood(_work(turn), intent.text)
     return [Reply(Kind.NOT_UNDERSTOOD)]
 
 

@@ -1,9 +1,9 @@
 """What support staff do for a recipient from the console: answer, pause, reschedule, instruct, and
 work the escalation queue.
 
-Each action is one transaction, goes through the same use cases as the recipient's own (so the plan,
-the recipient and the driver all follow), leaves an event with actor `staff:<username>` on the
-delivery's timeline and an audit entry (never with an access code or a message's text in it).
+Each action is one transaction, goes through the same verbs as the recipient's own (bot/usecases/verbs,
+so the plan, the recipient and the driver all follow), leaves an event with actor `staff:<username>`
+on the delivery's timeline and an audit entry (never with an access code or a message's text in it).
 
 - A reply goes to the channel the recipient last wrote from, else their preferred working one; never
   to a channel they opted out of. It is keyed by the form's nonce: a double submit sends it once.
@@ -28,20 +28,22 @@ from bot.domain.deliveries import Delivery
 from bot.notify import format as fmt
 from bot.notify.compose import To, first_name, pick_contact
 from bot.notify.kinds import Channel, Kind
-from bot.notify.render import StopChange
 from bot.services import Services
 from bot.store import audit, contacts, escalations, events, outbox, promises
 from bot.store import deliveries as delivery_store
 from bot.store.contacts import Contact, ContactState
 from bot.store.staff import StaffUser
 from bot.store.tables import inbox
-from bot.usecases import driver_notes, rescheduling
+from bot.usecases import verbs
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 from bot.usecases.rescheduling import Slot
+from bot.usecases.verbs import Refused
+from bot.usecases.verbs import instructions as instructions_verb
+from bot.usecases.verbs import reschedule as reschedule_verb
 
 MAX_REPLY = 1000  # characters: about six SMS segments
 MAX_NOTE = 500
-MAX_SAFE_DROP = 500  # as the recipient's own (bot/usecases/respond.py)
+MAX_SAFE_DROP = instructions_verb.MAX_PLACE
 ACCESS_CODE = re.compile(r"[0-9A-Za-z#*]{2,12}")  # what a recipient can send as `CODE …`
 NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # The automated notices a pause holds back (answers to what the recipient writes are not held).
@@ -170,16 +172,10 @@ class Offer:
 async def slots(services: Services, delivery_id: int) -> Offer:
     """The times the recipient would be offered now (none when it may not be changed now)."""
     async with services.store.read() as conn:
-        delivery = await _delivery(conn, delivery_id)
-        now, promise = services.clock.now(), await _promise(conn, delivery.id)
-        version = promise.version if promise else 0
-        if rescheduling.refusal(delivery, promise, now, services.settings) is not None:
-            return Offer(version, [])
-        matrix = services.day_matrix(delivery.date)
-        offered = await rescheduling.offer(
-            conn, delivery, now, services.settings, matrix, learner=services.learner()
-        )
-        return Offer(version, offered)
+        work = await verbs.work(services, conn, await _delivery(conn, delivery_id))
+        offered = await reschedule_verb.offer(work)
+        version = work.promise.version if work.promise else 0
+        return Offer(version, [] if isinstance(offered, Refused) else offered)
 
 
 async def reschedule(
@@ -188,31 +184,18 @@ async def reschedule(
     """Move the delivery to one of the offered times: re-planned, the recipient told, the driver noted.
     `seen`: the promise version the times were offered against; if it has changed since, nothing is."""
     async with services.store.tx() as conn:
-        delivery, now = await _delivery(conn, delivery_id), services.clock.now()
+        delivery = await _delivery(conn, delivery_id)
         await _unchanged_since(conn, delivery, seen)
-        if (why := await _refusal(conn, delivery, now, services)) is not None:
-            raise ConflictError(f"This delivery cannot be moved now. {REFUSALS[why]}")
-        grid = await rescheduling.candidates(conn, delivery, now, services.settings)
-        promise = None
-        if slot in grid:
-            matrix = services.day_matrix(delivery.date)
-            promise = await rescheduling.take(
-                conn,
-                delivery,
-                slot,
-                now,
-                services.settings,
-                services.composer,
-                matrix,
-                actor=actor(staff),
-                learner=services.learner(),
-            )
-        if promise is None:
+        work = await verbs.work(services, conn, delivery, actor(staff))
+        moved = await reschedule_verb.move(work, slot)
+        if isinstance(moved, Refused) and moved.reason == "taken":
             raise ConflictError("That time is no longer possible; pick one of the times offered now.")
-        told = await _tell_rescheduled(services, conn, delivery, promise, now)
+        if isinstance(moved, Refused):
+            raise ConflictError(f"This delivery cannot be moved now. {REFUSALS[moved.reason]}")
+        told = await _tell_rescheduled(services, conn, delivery, moved.promise, work.now)
         detail = {"to": [slot.start.isoformat(), slot.end.isoformat()], "told": told}
-        await audit.record(conn, now, staff.id, "delivery.rescheduled", delivery_id, detail)
-        return promise
+        await audit.record(conn, work.now, staff.id, "delivery.rescheduled", delivery_id, detail)
+        return moved.promise
 
 
 async def _unchanged_since(conn: AsyncConnection, delivery: Delivery, seen: int) -> None:
@@ -278,24 +261,23 @@ async def instructions(
     if access_code and not ACCESS_CODE.fullmatch(access_code):
         raise UseCaseError("An access code is 2-12 letters, digits, # or *.", field="access_code")
     async with services.store.tx() as conn:
-        delivery, now = await _delivery(conn, delivery_id), services.clock.now()
-        if (why := await _refusal(conn, delivery, now, services)) is not None:
-            raise ConflictError(f"The instructions cannot be changed now. {REFUSALS[why]}")
+        delivery = await _delivery(conn, delivery_id)
+        work = await verbs.work(services, conn, delivery, actor(staff))
+        if (refused := verbs.unchangeable(work)) is not None:
+            raise ConflictError(f"The instructions cannot be changed now. {REFUSALS[refused.reason]}")
         safe_drop = _place_typed(safe_drop, delivery)
         if not safe_drop and not access_code:
             raise UseCaseError("Nothing changed: the place is as it was, and no access code was given.")
-        values = {"safe_drop": safe_drop} if safe_drop else {}
-        values |= {"access_code": access_code} if access_code else {}
-        await delivery_store.update(conn, delivery_id, values, now)
-        changed: list[StopChange] = ["instructions"] if safe_drop else []
-        changed += ["access_code"] if access_code else []
-        noted = await driver_notes.stop_changed(
-            conn, services, delivery, changed[0], safe_drop or delivery.safe_drop or "", now,
-            access_code=access_code, also=changed[1:],
-        )  # fmt: skip
-        detail = {"safe_drop": bool(safe_drop), "access_code": bool(access_code), "driver_noted": noted}
-        await _done(conn, now, staff, "delivery.instructions", delivery_id, detail)
-        return noted
+        done = await instructions_verb.instruct(work, safe_drop, access_code)
+        if isinstance(done, Refused):
+            raise ConflictError(f"The instructions cannot be changed now. {REFUSALS[done.reason]}")
+        detail = {
+            "safe_drop": bool(safe_drop),
+            "access_code": bool(access_code),
+            "driver_noted": done.driver_noted,
+        }
+        await audit.record(conn, work.now, staff.id, "delivery.instructions", delivery_id, detail)
+        return done.driver_noted
 
 
 def _place_typed(safe_drop: str, delivery: Delivery) -> str:
@@ -365,12 +347,6 @@ async def _delivery(conn: AsyncConnection, delivery_id: int) -> Delivery:
     if delivery is None:
         raise NotFoundError(f"There is no delivery {delivery_id}.")
     return delivery
-
-
-async def _refusal(
-    conn: AsyncConnection, delivery: Delivery, now: datetime, services: Services
-) -> str | None:
-    return rescheduling.refusal(delivery, await _promise(conn, delivery.id), now, services.settings)
 
 
 async def _done(

@@ -13,9 +13,9 @@ from bot.channels.dispatch import CHECK_DELAY
 from bot.channels.sandbox import SandboxTransport
 from bot.channels.twilio import TwilioTransport
 from bot.clock import ManualClock
+from bot.composition import build_services
 from bot.config import TwilioSettings, load_settings
 from bot.notify.kinds import Channel
-from bot.services import build_services
 from bot.store.db import Store
 from tests.channels.conftest import enqueue, make_dispatcher, message, sandbox, statuses, store
 from tests.sms.fake_twilio import FakeTwilio

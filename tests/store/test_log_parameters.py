@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.clock import ManualClock
+from bot.composition import build_services
 from bot.config import Settings
 from bot.logs import setup_logging
-from bot.services import build_services
 from bot.usecases import staff
 from bot.usecases.inbound import sandbox_reply
 from bot.usecases.intake import import_deliveries
