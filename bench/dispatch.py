@@ -71,7 +71,7 @@ async def run(count: int, recipients: int, per_second: float, gap: float, folder
     sent = sandbox.sent()
     violations = bucket_violations(sent, per_second) + gap_violations(sent, gap)
     assert len(sent) == count, f"{len(sent)} of {count} sent"
-    sandbox.close()
+    await sandbox.close()
     await store.close()
     return count / elapsed, violations
 

@@ -1,16 +1,17 @@
-"""The composition root: the one place that decides which parts make up a running Doorstep.
+"""The composition root of the services: the one place that decides which parts make them up (bot/app.py
+adds the web app, the scheduler and the background loops on top).
 
-Which transport carries each channel (the provider's when configured, else the sandbox), which
+Which transport carries each registered channel (the provider's when configured, else the sandbox), which
 reader reads a recipient's words, which travel-time matrix plans; everything else is handed the
 `Services` built here.
 """
 
 import httpx
 
+from bot.channels import registry
 from bot.channels.base import Transport
 from bot.channels.sandbox import SandboxTransport
-from bot.channels.telegram import TelegramTransport, make_bot
-from bot.channels.twilio import TwilioTransport
+from bot.channels.telegram import TelegramTransport
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.handlers import sms_text
@@ -31,15 +32,11 @@ async def build_services(settings: Settings, clock: Clock | None = None, *, crea
         settings.sandbox.path, latency_ms=settings.sandbox.latency_ms, reconcile=settings.sandbox.reconcile
     )
     clock = clock or SystemClock()
-    # A channel without its provider configured goes to the sandbox.
-    bot = make_bot(settings.telegram)
-    sms = None
-    if settings.twilio.configured:
-        sms = TwilioTransport(settings.twilio, clock, public_url=settings.web.public_url)
+    # Each registered channel on its provider's transport; one without its provider configured on the sandbox.
     transports: dict[str, Transport] = {
-        Channel.SMS.value: sms or sandbox,
-        Channel.TELEGRAM.value: TelegramTransport(bot) if bot else sandbox,
+        name: registry.get(name).transport(settings, clock) or sandbox for name in registry.names()
     }
+    telegram = transports.get(Channel.TELEGRAM.value)
     composer = Composer(Renderer(make_environment()), settings.messages, settings.telegram.username)
     return Services(
         settings,
@@ -51,6 +48,5 @@ async def build_services(settings: Settings, clock: Clock | None = None, *, crea
         transports,
         composer,
         read=sms_text.parse,
-        telegram_bot=bot,
-        twilio=sms,
+        telegram_bot=telegram.bot if isinstance(telegram, TelegramTransport) else None,
     )

@@ -12,7 +12,6 @@ from aiogram import Bot
 from bot.channels.base import Transport
 from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxTransport
-from bot.channels.twilio import TwilioTransport
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.intents import Reader
@@ -38,7 +37,6 @@ class Services:
     composer: Composer
     read: Reader  # a recipient's words as an intent (bot/handlers/sms_text.parse)
     telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
-    twilio: TwilioTransport | None = None  # when DOORSTEP_TWILIO__ account, token and sender are set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
     _learner: Learner | None = None
 
@@ -67,10 +65,7 @@ class Services:
         )
 
     async def close(self) -> None:
-        if self.telegram_bot is not None:
-            await self.telegram_bot.session.close()
-        if self.twilio is not None:
-            await self.twilio.close()
+        for transport in {id(t): t for t in [*self.transports.values(), self.sandbox]}.values():
+            await transport.close()
         await self.http.aclose()
         await self.store.close()
-        self.sandbox.close()

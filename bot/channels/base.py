@@ -6,15 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.notify.kinds import Channel
-
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One outbox row, as a transport sees it."""
 
     id: int
-    channel: Channel
+    channel: str
     address: str
     kind: str
     body: str
@@ -64,4 +62,8 @@ class Transport(Protocol):
 
     async def lookup(self, message: Outgoing, since: datetime) -> Receipt | None:
         """After an ambiguous outcome: did the provider get it? NotImplementedError if it cannot tell."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of connections (the process is stopping)."""
         ...

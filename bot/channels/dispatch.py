@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.channels import registry
 from bot.channels.base import Failure, Outgoing, SendError, Transport
 from bot.channels.limits import Limits
 from bot.clock import Clock
 from bot.config import OutboxSettings
-from bot.notify.kinds import Channel
 from bot.store import contacts, outbox
 from bot.store.db import Store
 from bot.store.outbox import Claimed, MessageStatus, Outcome
@@ -53,7 +53,7 @@ def worker_name() -> str:
 
 
 def build_limits(settings: OutboxSettings) -> Limits:
-    rates = {Channel.SMS.value: settings.sms_per_second, Channel.TELEGRAM.value: settings.telegram_per_second}
+    rates = {name: registry.get(name).per_second(settings) for name in registry.names()}
     return Limits(rates, settings.per_recipient_seconds)
 
 
@@ -299,6 +299,4 @@ async def _follow_moves(
 
 
 def _outgoing(row: Claimed) -> Outgoing:
-    return Outgoing(
-        row.id, Channel(row.channel), row.address, row.kind, row.body, row.payload, row.valid_until
-    )
+    return Outgoing(row.id, row.channel, row.address, row.kind, row.body, row.payload, row.valid_until)

@@ -91,5 +91,5 @@ class SandboxTransport:
         )
         return [SandboxSent(*row) for row in rows]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._db.close()

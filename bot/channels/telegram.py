@@ -111,6 +111,9 @@ class TelegramTransport:
         self._progress: dict[int, list[int]] = {}  # outbox id -> Telegram ids of the parts already out
         self._photos: set[int] = set()  # outbox ids whose photo went out ahead of a long text
 
+    async def close(self) -> None:
+        await self.bot.session.close()
+
     async def send(self, message: Outgoing) -> Receipt:
         chat_id, plan = _chat_id(message.address), _plan(message)
         retry_later = False

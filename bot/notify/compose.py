@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.channels import registry
 from bot.config import MessagesSettings
 from bot.domain.deliveries import Delivery, Driver
 from bot.notify import buttons
@@ -20,7 +21,7 @@ from bot.store.outbox import NewMessage
 class To:
     """Who reads a message, where, and in which language and time zone."""
 
-    channel: Channel
+    channel: str  # a registered channel (bot/channels/registry.py)
     address: str
     locale: str
     timezone: str
@@ -47,7 +48,7 @@ def first_name(full: str) -> str:
 
 def recipient(delivery: Delivery, contact: Contact) -> To:
     return To(
-        Channel(contact.channel),
+        contact.channel,
         contact.address,
         delivery.locale,
         delivery.timezone,
@@ -59,7 +60,7 @@ def recipient(delivery: Delivery, contact: Contact) -> To:
 def driver(person: Driver, timezone: str, locale: str = "en") -> To:
     """Drivers read Telegram: their linked chat, else (not linked yet) the sandbox address of their code."""
     return To(
-        Channel.TELEGRAM,
+        Channel.TELEGRAM.value,
         person.telegram_chat_id or f"driver:{person.code}",
         locale,
         timezone,
@@ -102,10 +103,10 @@ class Composer:
         edit: int | None = None,
         promise: int | None = None,
     ) -> NewMessage:
-        """Render for `to`. On Telegram a message gets the buttons its kind offers (bot/notify/buttons.py),
-        unless `keyboard` says otherwise. `about`: the deliveries a driver's note is about (kept in the
-        payload for the note's "Got it"). `promise`: the version of the delivery's promise this message
-        states, which queuing it marks as told (bot/store/promises.py)."""
+        """Render for `to`. On a channel with buttons a message gets those its kind offers
+        (bot/notify/buttons.py), unless `keyboard` says otherwise. `about`: the deliveries a driver's
+        note is about (kept in the payload for the note's "Got it"). `promise`: the version of the
+        delivery's promise this message states, which queuing it marks as told (bot/store/promises.py)."""
         common = {"brand": self.settings.brand, "name": to.name, "order_id": order_id}
         rendered = self.renderer.render(to.channel, to.locale, kind, {**common, **fields})
         # What it takes to render it again for the recipient's next channel, if this one stops working.
@@ -114,20 +115,21 @@ class Composer:
             if to.recipient_id is not None
             else {}
         )
-        if keyboard is None and to.channel is Channel.TELEGRAM:
+        rules = registry.get(to.channel).rules
+        if keyboard is None and rules.buttons:
             keyboard = _buttons(to, kind, fields, delivery_id)
-        if keyboard and to.channel is Channel.TELEGRAM:
+        if keyboard and rules.buttons:
             payload["buttons"] = keyboard
         if about:
             payload["deliveries"] = list(about)
-        if edit is not None and to.channel is Channel.TELEGRAM:
+        if edit is not None and rules.edits:
             payload["edit"] = edit  # the Telegram message to change in place, instead of a new one
         if promise is not None:
             payload["promise"] = promise
         return NewMessage(
             idem_key=key,
             kind=kind.value,
-            channel=to.channel.value,
+            channel=to.channel,
             address=to.address,
             locale=rendered.locale,
             timezone=to.timezone,

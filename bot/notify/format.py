@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
+from bot.channels import registry
 from bot.notify import segments
-from bot.notify.kinds import Channel
 
 Zone = tzinfo | str
 DEFAULT_LOCALE = "en"
@@ -34,7 +34,6 @@ _DAY_PATTERNS = {
     "de": "{weekday} {day}. {month}",
     "fr": "{weekday} {day} {month}",
 }
-_DASH = {Channel.SMS: "-", Channel.TELEGRAM: "–"}
 
 
 class Slot(TypedDict):
@@ -63,19 +62,19 @@ def clock(moment: datetime, zone: Zone) -> str:
     return _local(moment, zone).strftime("%H:%M")
 
 
-def window(start: datetime, end: datetime, zone: Zone, channel: Channel) -> str:
-    """SMS "14:00-15:00" (GSM-7 hyphen); Telegram gets an en dash between the times."""
-    return f"{clock(start, zone)}{_DASH[channel]}{clock(end, zone)}"
+def window(start: datetime, end: datetime, zone: Zone, channel: str) -> str:
+    """SMS "14:00-15:00" (GSM-7 hyphen); Telegram gets an en dash between the times (the channel's rules)."""
+    return f"{clock(start, zone)}{registry.get(channel).rules.dash}{clock(end, zone)}"
 
 
-def day(value: date, locale: str, channel: Channel | None = None) -> str:
+def day(value: date, locale: str, channel: str | None = None) -> str:
     """A short date: "Mon 23 Nov" (en), "Mo. 23. Nov." (de), "Fr. 1. Jän." (de-AT), "dim. 23 août" (fr);
     for SMS in GSM-7 letters ("23 aout"), so a month's accent does not make the message UCS-2."""
     weekday = _WEEKDAYS[_pick(_WEEKDAYS, locale)][value.weekday()]
     month = _MONTHS[_pick(_MONTHS, locale)][value.month - 1]
     pattern = _DAY_PATTERNS[_pick(_DAY_PATTERNS, locale)]
     said = pattern.format(weekday=weekday, day=value.day, month=month)
-    return gsm7_letters(said) if channel is Channel.SMS else said
+    return gsm7_letters(said) if channel and registry.get(channel).rules.plain_letters else said
 
 
 def gsm7_letters(text: str) -> str:
@@ -88,17 +87,16 @@ def _plain_letter(ch: str) -> str:
     return base if segments.encoding_of(base) == "GSM-7" else ch
 
 
-def slots(
-    windows: Sequence[tuple[datetime, datetime]], zone: Zone, locale: str, channel: Channel
-) -> list[Slot]:
-    """Numbered choices from 1; SMS label "1) Mon 23 Nov 14:00-16:00", Telegram "Mon 23 Nov, 14:00-16:00"."""
+def slots(windows: Sequence[tuple[datetime, datetime]], zone: Zone, locale: str, channel: str) -> list[Slot]:
+    """Numbered choices from 1; SMS label "1) Mon 23 Nov 14:00-16:00"; with buttons (Telegram)
+    "Mon 23 Nov, 14:00-16:00"."""
     return [_slot(n, start, end, zone, locale, channel) for n, (start, end) in enumerate(windows, start=1)]
 
 
-def _slot(n: int, start: datetime, end: datetime, zone: Zone, locale: str, channel: Channel) -> Slot:
+def _slot(n: int, start: datetime, end: datetime, zone: Zone, locale: str, channel: str) -> Slot:
     on = day(_local(start, zone).date(), locale, channel)
     hours = window(start, end, zone, channel)
-    label = f"{n}) {on} {hours}" if channel == Channel.SMS else f"{on}, {hours}"
+    label = f"{on}, {hours}" if registry.get(channel).rules.buttons else f"{n}) {on} {hours}"
     utc = (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat())
     return Slot(n=n, day=on, window=hours, label=label, start=utc[0], end=utc[1])
 

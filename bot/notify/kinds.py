@@ -9,7 +9,9 @@ from enum import StrEnum
 
 
 class Channel(StrEnum):
-    """The channel a person reads; the transport behind it (Twilio, Telegram, sandbox) is separate."""
+    """The names of the channels Doorstep ships with. Code that handles any channel takes a `str` and
+    reads the channel's entry in bot/channels/registry.py (where others are registered); the
+    transport behind a channel (Twilio, Telegram, sandbox) is separate."""
 
     SMS = "sms"
     TELEGRAM = "telegram"

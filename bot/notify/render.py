@@ -36,18 +36,12 @@ from typing import Literal, TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from bot.channels import registry
 from bot.notify.format import locale_chain
-from bot.notify.kinds import COMMON, KINDS, Audience, Channel, Kind
-from bot.notify.segments import Encoding, count_segments
+from bot.notify.kinds import COMMON, KINDS, Kind
+from bot.notify.segments import Encoding
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-# Who reads which channel: drivers only use the Telegram driver chat.
-CHANNELS: dict[Audience, tuple[Channel, ...]] = {
-    Audience.RECIPIENT: (Channel.SMS, Channel.TELEGRAM),
-    Audience.DRIVER: (Channel.TELEGRAM,),
-}
-# sendMessage: "1-4096 characters after entities parsing"; counting the HTML source over-estimates.
-TELEGRAM_MAX_CHARS = 4096
 
 
 class Choice(TypedDict):
@@ -84,11 +78,11 @@ class ChangedStop(TypedDict):
 
 @dataclass(frozen=True)
 class Rendered:
-    """A message ready for a channel. `locale` is the template's; `segments` counts SMS segments,
-    or for Telegram the messages of `TELEGRAM_MAX_CHARS` it needs (1 unless a long route)."""
+    """A message ready for a channel. `locale` is the template's; `segments` is what the channel's
+    rules count: SMS segments, or the Telegram messages it needs (1 unless a long route)."""
 
     text: str
-    channel: Channel
+    channel: str
     kind: Kind
     locale: str
     segments: int
@@ -96,11 +90,13 @@ class Rendered:
 
 
 def make_environment(templates_dir: Path | None = None) -> Environment:
-    """The application's one Jinja environment: strict, autoescaped for Telegram HTML only."""
+    """The application's one Jinja environment: strict, autoescaped for channels that take HTML only.
+    Templates come from `templates_dir`, then from the folders of channels registered with their own."""
+    own = [spec.templates for spec in registry.specs() if spec.templates is not None]
     return Environment(
-        loader=FileSystemLoader(templates_dir or TEMPLATES_DIR),
+        loader=FileSystemLoader([templates_dir or TEMPLATES_DIR, *own]),
         undefined=StrictUndefined,
-        autoescape=_is_telegram,
+        autoescape=_is_html,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -114,27 +110,27 @@ class Renderer:
     def __init__(self, env: Environment) -> None:
         self._env = env
 
-    def render(self, channel: Channel, locale: str, kind: Kind, fields: Mapping[str, object]) -> Rendered:
+    def render(self, channel: str, locale: str, kind: Kind, fields: Mapping[str, object]) -> Rendered:
         check(channel, kind, fields)
         template = self.template(channel, locale, kind)
         text = template.render(fields).strip()
-        encoding, segments = _measure(channel, text)
+        encoding, segments = registry.get(channel).rules.parts(text)
         return Rendered(text, channel, kind, _locale_of(template), segments, encoding)
 
-    def template(self, channel: Channel, locale: str, kind: Kind) -> Template:
+    def template(self, channel: str, locale: str, kind: Kind) -> Template:
         """The most specific template for `locale`: "de-AT", then "de", then "en"."""
         return self._env.select_template([template_name(channel, tag, kind) for tag in locale_chain(locale)])
 
 
-def template_name(channel: Channel, locale: str, kind: Kind) -> str:
-    return f"{channel.value}/{locale}/{kind.value}.j2"
+def template_name(channel: str, locale: str, kind: Kind) -> str:
+    return f"{channel}/{locale}/{kind.value}.j2"
 
 
-def check(channel: Channel, kind: Kind, fields: Mapping[str, object]) -> None:
+def check(channel: str, kind: Kind, fields: Mapping[str, object]) -> None:
     """ValueError unless `kind` may go out on `channel` with exactly its declared fields."""
     spec = KINDS[kind]
-    if channel not in CHANNELS[spec.audience]:
-        raise ValueError(f"{kind.value} is for {spec.audience.value}s and cannot go out by {channel.value}")
+    if spec.audience not in registry.get(channel).audiences:
+        raise ValueError(f"{kind.value} is for {spec.audience.value}s and cannot go out by {channel}")
     expected = {*COMMON, *spec.fields}
     problems = [
         f"{label}: {', '.join(sorted(names))}"
@@ -145,16 +141,11 @@ def check(channel: Channel, kind: Kind, fields: Mapping[str, object]) -> None:
         raise ValueError(f"{kind.value} fields: {'; '.join(problems)}")
 
 
-def _is_telegram(name: str | None) -> bool:
-    return name is not None and name.startswith(f"{Channel.TELEGRAM.value}/")
+def _is_html(name: str | None) -> bool:
+    """Whether the template `name` (<channel>/<locale>/<kind>.j2) is for a channel that takes HTML."""
+    channel = (name or "").partition("/")[0]
+    return channel in registry.names() and registry.get(channel).rules.markup == "html"
 
 
 def _locale_of(template: Template) -> str:
     return (template.name or "").split("/")[1]
-
-
-def _measure(channel: Channel, text: str) -> tuple[Encoding | None, int]:
-    if channel == Channel.SMS:
-        return count_segments(text)
-    utf16_units = len(text.encode("utf-16-le")) // 2
-    return None, max(1, -(-utf16_units // TELEGRAM_MAX_CHARS))

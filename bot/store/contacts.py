@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.channels import registry
 from bot.store.tables import contacts
 
 
@@ -17,10 +18,6 @@ class ContactState(StrEnum):
     OPTED_OUT = "opted_out"
     DEAD = "dead"  # blocked the bot, number unreachable
     INVALID = "invalid"  # not a number that can take messages
-
-
-# Lower first: a linked Telegram chat beats SMS.
-PRIORITY = {"telegram": 1, "sms": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +36,7 @@ async def ensure(conn: AsyncConnection, recipient_id: int, channel: str, address
         "channel": channel,
         "address": address,
         "state": "active",
-        "priority": PRIORITY[channel],
+        "priority": registry.get(channel).priority,
         "created_at": now,
         "updated_at": now,
     }
@@ -56,7 +53,7 @@ async def link(conn: AsyncConnection, recipient_id: int, channel: str, address: 
         "channel": channel,
         "address": address,
         "state": ContactState.ACTIVE.value,
-        "priority": PRIORITY[channel],
+        "priority": registry.get(channel).priority,
         "created_at": now,
         "updated_at": now,
     }

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.notify.compose import Composer, To, pick_contact
-from bot.notify.kinds import Channel, Kind
+from bot.notify.kinds import Kind
 from bot.store import contacts, escalations, outbox
 from bot.store.contacts import ContactState
 
@@ -33,8 +33,7 @@ async def reroute(
         if nxt is None:
             await _unreachable(conn, row["channel"], state, recipient_id, row["delivery_id"], now)
             continue
-        channel = Channel(nxt.channel)
-        to = To(channel, nxt.address, row["locale"], row["timezone"], render["name"], recipient_id)
+        to = To(nxt.channel, nxt.address, row["locale"], row["timezone"], render["name"], recipient_id)
         again = composer.message(
             to,
             Kind(row["kind"]),

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.channels import registry
 from bot.domain.deliveries import (
     Delivery,
     FailReason,
@@ -21,7 +22,7 @@ from bot.domain.deliveries import (
 from bot.notify import catalog, phrases
 from bot.notify import format as fmt
 from bot.notify.compose import pick_contact, recipient
-from bot.notify.kinds import Channel, Kind
+from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import contacts, conversations, escalations, events, fleet, outbox, plans
 from bot.store import deliveries as delivery_store
@@ -209,7 +210,7 @@ async def _tell(
             "slots": [[s.start.isoformat(), s.end.isoformat()] for s in offered],
         }
     kind = Kind.DELIVERED if event is StopEvent.DELIVERED else Kind.FAILED
-    waits = kind is Kind.DELIVERED and to.channel is Channel.TELEGRAM
+    waits = kind is Kind.DELIVERED and registry.get(to.channel).rules.photos
     message = composer.message(
         to,
         kind,

@@ -24,7 +24,7 @@ from bot.domain.intents import Intent
 from bot.notify import format as fmt
 from bot.notify import phrases
 from bot.notify.compose import To, first_name
-from bot.notify.kinds import Channel, Kind
+from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import contacts, conversations, escalations, inbox, outbox, promises
 from bot.store import deliveries as delivery_store
@@ -147,7 +147,7 @@ async def _make_turn(
     asked: Mapping[str, Any],
 ) -> Turn:
     to = To(
-        Channel(message.channel),
+        message.channel,
         message.address,
         delivery.locale,
         delivery.timezone,

@@ -96,9 +96,9 @@ async def _reply(
         delivery_id=delivery.id,
     )  # fmt: skip
     await outbox.enqueue(conn, [message], now)
-    detail = {"channel": to.channel.value, "length": len(text)}
+    detail = {"channel": to.channel, "length": len(text)}
     await _done(conn, now, staff, "staff.replied", delivery.id, detail)
-    return Replied(to.channel.value)
+    return Replied(to.channel)
 
 
 def _reply_key(delivery_id: int, nonce: str) -> str:
@@ -116,7 +116,7 @@ async def _reach(conn: AsyncConnection, delivery: Delivery) -> To:
     if contact is None:
         raise ConflictError(f"The recipient cannot be reached: {_states(known)}.")
     return To(
-        Channel(contact.channel), contact.address, delivery.locale, delivery.timezone,
+        contact.channel, contact.address, delivery.locale, delivery.timezone,
         first_name(delivery.name), recipient_id=delivery.recipient_id,
     )  # fmt: skip
 

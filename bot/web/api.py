@@ -1,11 +1,13 @@
 """The ops API: deliveries, drivers, depots, plans. OpenAPI at /docs."""
 
+import importlib
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
 
+from bot.channels import registry
 from bot.domain.deliveries import Status
 from bot.domain.intake import RowError, e164
 from bot.services import Services
@@ -16,7 +18,7 @@ from bot.usecases import driver_link, inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
-from bot.web import console, errors, health, limits, schemas, telegram, twilio
+from bot.web import console, errors, health, limits, schemas
 from bot.web.deps import MAX_ID, ServicesDep, require_api_key
 from bot.web.errors import ApiError
 from bot.web.refused import RefusedWebhooks
@@ -43,8 +45,10 @@ def create_web_app(services: Services, api_key: str, supervisor: Supervisor | No
     errors.install(app)
     app.add_middleware(limits.BodyGuard)
     app.include_router(router)
-    app.include_router(telegram.router)
-    app.include_router(twilio.router)
+    for spec in registry.specs():  # each channel's webhook (bot/channels/registry.py)
+        if spec.webhook:
+            module, _, name = spec.webhook.partition(":")
+            app.include_router(getattr(importlib.import_module(module), name))
     app.include_router(health.router)
     console.install(app)
     return app

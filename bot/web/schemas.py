@@ -1,10 +1,11 @@
 """What the ops API answers with. Field names match the CSV import where they overlap."""
 
 from datetime import date, datetime, time
-from typing import Any, Literal, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.channels import registry
 from bot.domain.deliveries import Status
 from bot.usecases.progress import FailReason, StopEvent
 
@@ -169,7 +170,14 @@ class SandboxReplyIn(BaseModel):
     delivery_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     order_id: str | None = Field(default=None, min_length=1, max_length=100)
     text: str = Field(min_length=1, max_length=4096)
-    channel: Literal["sms", "telegram"] = "sms"
+    channel: str = Field(default="sms", description="a registered channel: sms, telegram, …")
+
+    @field_validator("channel")
+    @classmethod
+    def _registered(cls, channel: str) -> str:
+        if channel not in registry.names():
+            raise ValueError(f"not a channel here; one of {', '.join(registry.names())}")
+        return channel
 
     @model_validator(mode="after")
     def _one_delivery(self) -> Self:

@@ -1,7 +1,7 @@
 """A real store and a sandbox provider on disk, a manual clock, and a dispatcher wired to them."""
 
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,10 +26,10 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxTransport]:
+async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxTransport]:
     transport = SandboxTransport(tmp_path / "sandbox.db")
     yield transport
-    transport.close()
+    await transport.close()
 
 
 def make_dispatcher(

@@ -176,7 +176,7 @@ async def test_an_ambiguous_send_stays_unknown_when_the_provider_cannot_tell(
     assert final["status"] == "unknown"
     assert "not resent" in final["error"]
     assert blind.sent() == []
-    blind.close()
+    await blind.close()
 
 
 async def test_one_recipient_gets_messages_no_faster_than_the_gap(

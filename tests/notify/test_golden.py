@@ -5,8 +5,9 @@ Fields come from tests/notify/samples.py (REALISTIC). A change of copy changes a
 
 import pytest
 
+from bot.channels import registry
 from bot.notify.kinds import KINDS, Channel, Kind
-from bot.notify.render import CHANNELS, TEMPLATES_DIR, Renderer, template_name
+from bot.notify.render import TEMPLATES_DIR, Renderer, template_name
 from tests.notify.samples import LOCALES, sample_fields
 
 S, T = Channel.SMS, Channel.TELEGRAM
@@ -793,7 +794,7 @@ GOLDEN: dict[tuple[Channel, str, Kind], str] = {
     ),
 }
 
-EVERY = [(c, locale, k) for k in Kind for c in CHANNELS[KINDS[k].audience] for locale in LOCALES]
+EVERY = [(c, locale, k) for k in Kind for c in registry.names(KINDS[k].audience) for locale in LOCALES]
 
 
 @pytest.mark.parametrize(("channel", "locale", "kind"), EVERY, ids=str)
@@ -816,4 +817,4 @@ def test_every_kind_has_its_templates_and_goldens() -> None:
 def test_every_template_belongs_to_a_kind_and_its_channel() -> None:
     for path in TEMPLATES_DIR.glob("*/*/*.j2"):
         kind = Kind(path.stem)
-        assert Channel(path.parent.parent.name) in CHANNELS[KINDS[kind].audience], path
+        assert path.parent.parent.name in registry.names(KINDS[kind].audience), path

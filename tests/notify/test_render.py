@@ -4,10 +4,11 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import UndefinedError
 
+from bot.channels import registry
 from bot.config import MessagesSettings
 from bot.notify.compose import Composer
 from bot.notify.kinds import KINDS, Audience, Channel, Kind
-from bot.notify.render import CHANNELS, Renderer, make_environment
+from bot.notify.render import Renderer, make_environment
 from tests.notify.samples import LONGEST, REALISTIC, changed_stops, route_stops, sample_fields
 from tests.notify.test_golden import GOLDEN, SMS_SEGMENTS
 
@@ -174,7 +175,7 @@ def test_staff_text_is_literal_in_sms(renderer: Renderer) -> None:
 
 
 @pytest.mark.parametrize("locale", ["en", "de"])
-@pytest.mark.parametrize("kind", [k for k in Kind if Channel.SMS in CHANNELS[KINDS[k].audience]])
+@pytest.mark.parametrize("kind", [k for k in Kind if Channel.SMS in registry.names(KINDS[k].audience)])
 def test_sms_fits_its_segments_with_the_longest_values(renderer: Renderer, locale: str, kind: Kind) -> None:
     rendered = renderer.render(Channel.SMS, locale, kind, sample_fields(Channel.SMS, locale, kind, LONGEST))
     assert rendered.encoding == "GSM-7"

@@ -193,15 +193,15 @@ async def test_services_send_sms_through_twilio_only_when_it_is_configured(tmp_p
     web = {"public_url": PUBLIC}
     configured = await build_services(load_settings(_env_file=None, **base, twilio=twilio, web=web))
     unset = await build_services(load_settings(_env_file=None, **base, twilio=twilio | {"from_number": ""}))
+    sms = configured.transports["sms"]
     try:
-        assert isinstance(configured.transports["sms"], TwilioTransport)
-        assert configured.transports["sms"].status_callback == PUBLIC + "/webhooks/twilio/status"
-        assert unset.transports["sms"] is unset.sandbox
+        assert isinstance(sms, TwilioTransport)
+        assert sms.status_callback == PUBLIC + "/webhooks/twilio/status"
+        assert unset.transports["sms"] == unset.sandbox
     finally:
         await configured.close()
         await unset.close()
-    assert configured.twilio is not None
-    assert configured.twilio.http.session.closed
+    assert sms.http.session.closed
 
 
 async def test_the_lookup_request_is_one_twilios_spec_allows(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from bot.channels import registry
 from bot.console import queue as queue_view
 from bot.console import timeline
 from bot.notify import format as fmt
@@ -29,7 +30,6 @@ from bot.web.deps import ServicesDep
 router = APIRouter()
 QUEUE = "/console/queue"
 FormText = Annotated[str, Form()]
-CHANNELS = {"sms": "SMS", "telegram": "Telegram"}
 
 
 def delivery_page(delivery_id: int) -> str:
@@ -73,7 +73,11 @@ async def reply(
         sent = await support.reply(services, user, delivery_id, text, nonce)
     except UseCaseError as exc:
         return await _again(request, services, delivery_id, exc, text=text[: support.MAX_REPLY * 2])
-    said = "That reply was sent already." if sent.again else f"Reply queued on {CHANNELS[sent.channel]}."
+    said = (
+        "That reply was sent already."
+        if sent.again
+        else f"Reply queued on {registry.get(sent.channel).label}."
+    )
     return _back(request, said, next, delivery_page(delivery_id))
 
 
@@ -269,5 +273,7 @@ async def answer(
         sent = await support.answer(services, user, escalation_id, text, nonce)
     except UseCaseError as exc:
         return await _queue_page(request, services, exc.message, _status(exc))
-    said = "That answer was sent already." if sent.again else f"Answered on {CHANNELS[sent.channel]}."
+    said = (
+        "That answer was sent already." if sent.again else f"Answered on {registry.get(sent.channel).label}."
+    )
     return _back(request, said, "", QUEUE)
