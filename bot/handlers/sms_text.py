@@ -496,6 +496,10 @@ _ABOUT_MESSAGES = words(
     r"(stop|quit|hoer\w* auf|aufhoeren)\b[^.?!]{0,20}\b(text\w*|messag\w*|sms|nachricht\w*|schreib\w*"
     r"|spam\w*)"
 )
+# A negative never confirms: "ich bin leider erst um 5 zu Hause, vorher ist niemand da" is no yes. Not the
+# idioms of a yes ("no problem", "kein Problem", "no worries").
+_YES_IDIOMS = ("no problem", "no prob", "no worries", "not a problem", "kein problem", "keine sorge")
+_NEGATIVE = re.compile(rf"(?!{'|'.join(_YES_IDIOMS)})(?:{sms_when.NO.pattern})")
 _UNSURE = words(r"noch nicht|not yet|kann nicht|can'?t|cannot|muss erst|need to check|maybe|vielleicht")
 # How to hand it over ("ring twice", "don't leave it outside"): a note for the driver in the recipient's
 # own words, and words a "yes" must not swallow. Where it is not to be left names no place to leave it.
@@ -604,7 +608,8 @@ def _time(body: str, text: str, today: date | None) -> Intent | None:
 def _question(body: str, text: str, today: date | None) -> Intent | None:
     if _QUESTION.search(text):
         return intents.Status()
-    if _YES.search(text) and not _UNSURE.search(text) and not _HANDOVER.search(text):
+    holds_back = _UNSURE.search(text) or _HANDOVER.search(text) or _NEGATIVE.search(text)
+    if _YES.search(text) and not holds_back:
         wish = (
             sms_when.wish(_FAREWELL.sub(" ", text), today) if today is not None else None
         )  # not "bis morgen"

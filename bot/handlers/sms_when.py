@@ -259,7 +259,8 @@ _RANGE = re.compile(
 )
 _AFTER = re.compile(
     r"(?:after|aftr|afer|aftet|afte|from|frm|ab|nach|not before|nicht vor|no earlier than|fruehestens|"
-    r"earliest|erst|(?:home|back|there|in|here|zuhause|zu hause|daheim|da|zurueck|back home) "
+    r"earliest|erst (?:um|ab|gegen|nach)|erst|"
+    r"(?:home|back|there|in|here|zuhause|zu hause|daheim|da|zurueck|back home) "
     r"(?:from|by|at|around|after|um|ab|gegen)|"
     r"(?:get|am|i'm|im|bin|be) (?:home|back) (?:at|by|around)|komme? (?:erst )?um)"
     rf"\s+{_AROUND}{_T.format(n='t')}"
@@ -406,7 +407,8 @@ def _part_of_day(text: str) -> tuple[time, time | None] | None:
 _CLAUSES = re.compile(
     r"[,;!?\n]+|(?<!\d)\.+|\s(?:but|aber|sondern|instead|lieber|oder|or|better|if not|falls nicht)\s|\s-\s"
 )
-_NO = re.compile(
+# A no, or a reason it cannot be: a clause with one names what they do not want (sms_text: never a yes).
+NO = re.compile(
     r"\b(not|no|nope|nicht|kein|keine|niemand|nobody|nie|never|cannot|can't|cant|won't|wont|unable|leider|"
     r"unfortunately|sadly|at work|away|busy|weg|unterwegs|geht nicht|klappt nicht|passt nicht|schlecht)\b"
     r"|n't\b"
@@ -462,7 +464,7 @@ def _minute(moment: time | None, open_end: time) -> int:
 def _read(clause: str, today: date) -> _Clause | None:
     named = days(clause, today)
     after, before = times(clause)
-    if _NO.search(clause) and not _limit_in(clause):
+    if NO.search(clause) and not _limit_in(clause):
         return None  # "not tomorrow", "Freitag geht nicht", "not in the morning": what they don't want
     day = dated(clause, today) or (named[0][1] if named else None)
     return _Clause(day, after, before, bool(_ASKING.search(clause)))
