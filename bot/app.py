@@ -1,5 +1,6 @@
-"""Composition root: settings in, a running Doorstep out (store, services, web app, scheduler, dispatcher,
-and the Telegram bot when it has a token: webhook with a public URL, long polling without).
+"""Settings in, a running Doorstep out: the services (built by the composition root, bot/composition.py),
+the web app with its typed state (bot/web/state.py), the scheduler, the dispatcher, and the Telegram
+bot when it has a token (webhook with a public URL, long polling without).
 
 Every background loop runs under the supervisor (bot/supervise.py): an error restarts it, never ends it.
 """
@@ -23,6 +24,7 @@ from bot.handlers import telegram as tg
 from bot.services import Services
 from bot.supervise import Beat, Supervisor
 from bot.usecases.inbound import Answerer, answer_pending
+from bot.web import state as web_state
 from bot.web.api import create_web_app
 from scheduler.wiring import build_scheduler
 
@@ -66,8 +68,8 @@ class App:
         self.scheduler.start()
         ticks.alive = True  # APScheduler runs it; a failed tick is down until one passes
         self._supervise("dispatcher", self.services.dispatcher().run, stale)
-        answerer = Answerer(self.services, webhooks=self.web.state.inbox_writer)
-        self.web.state.answerer = answerer  # inbound webhooks nudge it (bot/web/twilio.py)
+        answerer = Answerer(self.services, webhooks=web_state.of(self.web).inbox_writer)
+        web_state.of(self.web).answerer = answerer  # inbound webhooks nudge it (bot/web/twilio.py)
         self._supervise("answerer", answerer.run, stale)
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
@@ -129,5 +131,5 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         given = settings.telegram.webhook_secret
         app.telegram = tg.TelegramIn(services.telegram_bot, tg.build_dispatcher(services))
         app.telegram_secret = given.get_secret_value() if given else secrets.token_urlsafe(32)
-        web.state.telegram, web.state.telegram_secret = app.telegram, app.telegram_secret
+        web_state.of(web).telegram, web_state.of(web).telegram_secret = app.telegram, app.telegram_secret
     return app

@@ -19,9 +19,10 @@ from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
 from bot.web import console, errors, health, limits, schemas
+from bot.web.console import templates as console_templates
 from bot.web.deps import MAX_ID, ServicesDep, require_api_key
 from bot.web.errors import ApiError
-from bot.web.refused import RefusedWebhooks
+from bot.web.state import WebState
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 MAX_PAGE = 1000
@@ -36,12 +37,14 @@ def create_web_app(services: Services, api_key: str, supervisor: Supervisor | No
         version="0.1.0",
         redirect_slashes=False,  # errors.slash_twin redirects, relative: Starlette's takes the Host header
     )
-    app.state.services = services
-    app.state.api_key = api_key
-    app.state.supervisor = supervisor or Supervisor(services.clock, services.settings.health)
-    commits = app.state.supervisor.on_demand("inbound-commit")
-    app.state.inbox_writer = inbound.GroupCommit(services, loop=commits)  # webhooks store through it
-    app.state.refused = RefusedWebhooks()  # bad signatures and secrets, shown by /readyz
+    loops = supervisor or Supervisor(services.clock, services.settings.health)
+    app.state.doorstep = WebState(
+        services,
+        api_key,
+        loops,
+        inbound.GroupCommit(services, loop=loops.on_demand("inbound-commit")),
+        console_templates.make_environment(),
+    )
     errors.install(app)
     app.add_middleware(limits.BodyGuard)
     app.include_router(router)

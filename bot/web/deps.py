@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
 from bot.services import Services
+from bot.web import state
 from bot.web.errors import ApiError
 
 MAX_ID = 2**63 - 1  # SQL BIGINT; larger numbers cannot name a row
@@ -14,8 +15,7 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 
 
 async def get_services(request: Request) -> Services:  # async: FastAPI runs a sync one in a thread
-    services: Services = request.app.state.services
-    return services
+    return state.of(request).services
 
 
 def api_key_problem(key: str | None, expected: str) -> str | None:
@@ -29,7 +29,7 @@ def api_key_problem(key: str | None, expected: str) -> str | None:
 
 async def require_api_key(request: Request, key: Annotated[str | None, Depends(_api_key_header)]) -> None:
     """Also checked, before the body is read, by bot/web/limits.py; here for the OpenAPI security scheme."""
-    if problem := api_key_problem(key, request.app.state.api_key):
+    if problem := api_key_problem(key, state.of(request).api_key):
         raise ApiError(401, "unauthorized", problem)
 
 

@@ -7,16 +7,14 @@ take the answer of the next check begun after they came: a flood of /readyz cost
 time, and nobody gets an answer older than their request.
 """
 
-import asyncio
 import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot import health
-from bot.supervise import Supervisor
+from bot.web import state as web_state
 from bot.web.deps import ServicesDep
-from bot.web.refused import RefusedWebhooks
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,18 +26,17 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
-    state = request.app.state
-    if not hasattr(state, "readyz_lock"):
-        state.readyz_lock, state.readyz_last = asyncio.Lock(), None
+    state = web_state.of(request)
     asked = time.monotonic()
     async with state.readyz_lock:
         last: tuple[float, health.Report] | None = state.readyz_last  # (when it began, what it found)
         if last is None or last[0] < asked:
             began = time.monotonic()
-            loops: Supervisor | None = getattr(state, "supervisor", None)
-            report = await health.check(services.store, services.clock, services.settings.health, loops)
+            report = await health.check(
+                services.store, services.clock, services.settings.health, state.supervisor
+            )
             state.readyz_last = last = (began, report)
     report = last[1]
-    refused: RefusedWebhooks = state.refused  # counted now, not when the check began
+    refused = state.refused  # counted now, not when the check began
     facts = {**health.as_json(report), "refused_webhooks": refused.as_json()}
     return JSONResponse(facts, status_code=200 if report.ready else 503)

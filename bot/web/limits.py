@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.web import telegram
+from bot.web import state, telegram
 from bot.web.deps import api_key_problem
 from bot.web.errors import error_body
 
@@ -47,7 +47,7 @@ class BodyGuard:
             return
         path, headers = scope["path"], Headers(scope=scope)
         if path == "/api" or path.startswith("/api/"):
-            expected: str = scope["app"].state.api_key
+            expected = state.of(scope["app"]).api_key
             if problem := api_key_problem(headers.get("X-API-Key"), expected):
                 await JSONResponse(error_body("unauthorized", problem), 401)(scope, receive, send)
                 return

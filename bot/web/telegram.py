@@ -10,9 +10,9 @@ import secrets
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from bot.handlers import telegram
+from bot.web import state
 from bot.web.deps import ServicesDep
 from bot.web.errors import ApiError
-from bot.web.refused import RefusedWebhooks
 
 router = APIRouter()
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -21,13 +21,12 @@ MAX_BODY = 1_000_000  # Telegram updates are a few kB; anything near this is not
 
 @router.post("/webhooks/telegram", include_in_schema=False)
 async def telegram_update(request: Request, services: ServicesDep, background: BackgroundTasks) -> Response:
-    bot: telegram.TelegramIn | None = getattr(request.app.state, "telegram", None)
-    secret: str | None = getattr(request.app.state, "telegram_secret", None)
+    bot, secret = state.of(request).telegram, state.of(request).telegram_secret
     if bot is None or secret is None:
         raise ApiError(404, "not_found", "no Telegram webhook here (DOORSTEP_TELEGRAM__TOKEN, a public URL)")
     given = request.headers.get(SECRET_HEADER, "")
     if not secrets.compare_digest(given.encode(), secret.encode()):
-        refused: RefusedWebhooks = request.app.state.refused
+        refused = state.of(request).refused
         refused.count("telegram", request, f"{'wrong' if given else 'missing'} {SECRET_HEADER}")
         raise ApiError(401, "unauthorized", f"missing or wrong {SECRET_HEADER}")
     body = await request.body()  # at most MAX_BODY bytes (bot/web/limits.py)

@@ -18,11 +18,11 @@ from twilio.request_validator import RequestValidator
 from bot.channels import twilio as sms
 from bot.store import receipts
 from bot.usecases import fallback
-from bot.usecases.inbound import Answerer, Arrived, GroupCommit
+from bot.usecases.inbound import Arrived
 from bot.usecases.respond import respond
+from bot.web import state
 from bot.web.deps import ServicesDep
 from bot.web.errors import ApiError
-from bot.web.refused import RefusedWebhooks
 
 router = APIRouter()
 SIGNATURE = "X-Twilio-Signature"
@@ -40,7 +40,7 @@ async def _signed_form(request: Request, services: ServicesDep) -> dict[str, str
     signature = request.headers.get(SIGNATURE, "")
     # Every value of a repeated key is signed: the validator reads them all through `getlist`.
     if not signature or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
-        refused: RefusedWebhooks = request.app.state.refused
+        refused = state.of(request).refused
         refused.count("twilio", request, f"{'wrong' if signature else 'missing'} {SIGNATURE}")
         raise ApiError(403, "forbidden", f"missing or wrong {SIGNATURE} for {url}")
     return dict(form)  # a repeated key keeps its last value
@@ -52,9 +52,9 @@ async def inbound_sms(request: Request, services: ServicesDep, background: Backg
     sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
     if not sid or not sender:
         raise ApiError(400, "bad_request", "an inbound SMS needs MessageSid and From")
-    writer: GroupCommit = request.app.state.inbox_writer
+    writer = state.of(request).inbox_writer
     inbox_id = await writer.store(Arrived("sms", sid, sender, params.get("Body", "")[:1600], params))
-    answerer: Answerer | None = getattr(request.app.state, "answerer", None)
+    answerer = state.of(request).answerer
     if inbox_id is not None and answerer is not None:
         answerer.nudge()  # the running server answers off the request path
     elif inbox_id is not None:

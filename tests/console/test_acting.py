@@ -16,6 +16,7 @@ from bot.store import audit, contacts, events, promises
 from bot.store.staff import StaffUser
 from bot.store.tables import deliveries, escalations, messages
 from bot.usecases.inbound import sandbox_reply
+from bot.web import state as web_state
 from bot.web.console.privacy import View
 from scheduler.jobs import fill_outbox
 from tests.console.conftest import add_staff, csrf_of, sign_in
@@ -304,8 +305,10 @@ async def test_the_partial_renders_every_form_with_its_token_and_escapes_what_it
         await conn.execute(hostile.where(deliveries.c.id == 8))
         found = await timeline(conn, 8)
     assert found is not None
-    html = app.web.state.console_templates.get_template("delivery_actions.html").render(
-        delivery=found.header, csrf_token="t0ken", view=View(code=found.header.access_code)
+    html = (
+        web_state.of(app.web)
+        .console_templates.get_template("delivery_actions.html")
+        .render(delivery=found.header, csrf_token="t0ken", view=View(code=found.header.access_code))
     )
     forms = html.count("<form ")
     assert forms == 3  # reply, resume (paused), instructions; rescheduling starts from the slots link

@@ -15,6 +15,7 @@ from bot.cli import cli
 from bot.services import Services
 from bot.store import inbox, outbox
 from bot.store.tables import inbox as inbox_table
+from bot.web import state as web_state
 from tests.console.conftest import add_staff, sign_in
 from tests.loop.conftest import planned_day  # noqa: F401 - the fixture, for this module
 from tests.sms.test_inbound import phone_of
@@ -44,9 +45,11 @@ async def inbox_states(services: Services) -> dict[int, tuple[str, int]]:
 
 
 async def until_parked(app: App, inbox_id: int) -> None:
+    answerer = web_state.of(app.web).answerer
+    assert answerer is not None, "the app's background work runs"
     async with asyncio.timeout(20):
         while (await inbox_states(app.services))[inbox_id][0] != "poison":
-            app.web.state.answerer.nudge()  # its next pass now, not in 5 s
+            answerer.nudge()  # its next pass now, not in 5 s
             await asyncio.sleep(0.05)
 
 

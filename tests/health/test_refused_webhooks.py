@@ -15,6 +15,7 @@ from aiogram import Bot
 from bot.app import App
 from bot.handlers import telegram as tg
 from bot.store.tables import inbox
+from bot.web import state as web_state
 from bot.web.telegram import SECRET_HEADER
 from tests.sms.test_inbound import SMS_URL, STATUS_URL, TOKEN, settings, signed, sms
 from tests.telegram.recording import FIXTURES, recording_bot, recording_session
@@ -29,8 +30,8 @@ FORGED = "AAAAforgedSignatureBBBB0123456789="
 @pytest.fixture
 async def web(app: App, recording_bot: Bot) -> AsyncIterator[httpx.AsyncClient]:
     """The real app with Twilio's and Telegram's webhooks on, asked without any key."""
-    app.web.state.telegram = tg.TelegramIn(recording_bot, tg.build_dispatcher(app.services))
-    app.web.state.telegram_secret = SECRET
+    web_state.of(app.web).telegram = tg.TelegramIn(recording_bot, tg.build_dispatcher(app.services))
+    web_state.of(app.web).telegram_secret = SECRET
     transport = httpx.ASGITransport(app=app.web)
     async with httpx.AsyncClient(transport=transport, base_url="http://doorstep.test") as client:
         yield client

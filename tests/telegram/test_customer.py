@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.store import contacts, plans, promises
 from bot.store.tables import deliveries, inbox, messages
 from bot.usecases import progress
+from bot.web import state as web_state
 from scheduler.jobs import fill_outbox
 from tests.conftest import DAY
 from tests.loop.conftest import planned_day  # noqa: F401 - the fixture, for this module
@@ -42,7 +43,7 @@ async def telegram(planned_day: Services, recording_bot: Bot) -> tg.TelegramIn: 
 
 @pytest.fixture
 async def webhook(app: App, telegram: tg.TelegramIn) -> AsyncIterator[httpx.AsyncClient]:
-    app.web.state.telegram, app.web.state.telegram_secret = telegram, SECRET
+    web_state.of(app.web).telegram, web_state.of(app.web).telegram_secret = telegram, SECRET
     transport = httpx.ASGITransport(app=app.web)
     async with httpx.AsyncClient(transport=transport, base_url="http://doorstep.test") as client:
         yield client

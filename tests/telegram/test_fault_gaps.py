@@ -18,6 +18,7 @@ from bot.channels.telegram import utf16_len
 from bot.handlers import telegram as tg
 from bot.services import Services
 from bot.store.tables import deliveries, inbox, messages
+from bot.web import state as web_state
 from bot.web.telegram import SECRET_HEADER
 from tests.loop.conftest import planned_day  # noqa: F401 - the fixture, for this module
 from tests.telegram.recording import RecordingSession
@@ -147,7 +148,7 @@ async def test_instructions_in_html_and_template_syntax_are_echoed_escaped_and_n
 @pytest.fixture
 async def retrying(app: App, telegram: tg.TelegramIn) -> AsyncIterator[httpx.AsyncClient]:
     """Telegram's side of the wire: an error inside the app is the 500 it would get, not a raised error."""
-    app.web.state.telegram, app.web.state.telegram_secret = telegram, SECRET
+    web_state.of(app.web).telegram, web_state.of(app.web).telegram_secret = telegram, SECRET
     transport = httpx.ASGITransport(app=app.web, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://doorstep.test") as client:
         yield client

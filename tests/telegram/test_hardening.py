@@ -11,6 +11,7 @@ from aiogram import Bot
 from bot.app import App
 from bot.handlers import telegram as tg
 from bot.store.tables import inbox
+from bot.web import state as web_state
 
 SECRET = "webhook-secret-for-tests"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
@@ -19,7 +20,7 @@ HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "applicati
 @pytest.fixture
 async def webhook(app: App, recording_bot: Bot) -> AsyncIterator[httpx.AsyncClient]:
     telegram = tg.TelegramIn(recording_bot, tg.build_dispatcher(app.services))
-    app.web.state.telegram, app.web.state.telegram_secret = telegram, SECRET
+    web_state.of(app.web).telegram, web_state.of(app.web).telegram_secret = telegram, SECRET
     transport = httpx.ASGITransport(app=app.web)
     async with httpx.AsyncClient(transport=transport, base_url="http://doorstep.test") as client:
         yield client

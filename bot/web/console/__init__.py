@@ -7,17 +7,15 @@ Add a page by adding its router to PAGES (tests/console/test_security.py walks t
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from bot.web.console import acting, auth, board, cookies, days, deliveries, metrics, search
-from bot.web.console.templates import make_environment, render
+from bot.web.console import acting, auth, board, days, deliveries, metrics, search
+from bot.web.console.templates import render
 from bot.web.deps import MAX_ID
 
 PAGES = (board.router, search.router, deliveries.router, metrics.router, acting.router)
 
 
 def install(app: FastAPI) -> None:
-    """Mount the console on the app, with its templates and error pages."""
-    app.state.console_templates = make_environment()
-    cookies.install(app)
+    """Mount the console on the app, with its error pages (its templates are in the app's state)."""
     auth.install_handlers(app)
     app.add_exception_handler(days.BadDateError, _bad_date)
     app.add_exception_handler(UnknownIdError, _unknown_id)

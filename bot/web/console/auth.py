@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse
 
 from bot.store.staff import Role, StaffUser
 from bot.usecases import staff
+from bot.web import state
 from bot.web.console import cookies
 from bot.web.console.templates import render
 from bot.web.deps import ServicesDep
@@ -88,7 +89,7 @@ def _cross_site(request: Request) -> bool:
     if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
         return True
     origin = request.headers.get("Origin")
-    public = urlsplit(request.app.state.services.settings.web.public_url or "")
+    public = urlsplit(state.of(request).services.settings.web.public_url or "")
     own = {f"{request.url.scheme}://{request.url.netloc}", f"{public.scheme}://{public.netloc}"}
     return origin is not None and origin not in own
 

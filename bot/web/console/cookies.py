@@ -10,20 +10,16 @@ HMAC under a key that lives only in this process, per purpose; a value without i
 
 import hashlib
 import hmac
-import secrets
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
+
+from bot.web import state
 
 HOST_PREFIX = "__Host-"
 
 
-def install(app: FastAPI) -> None:
-    """The signing key: new at every start, so a restart only makes an open sign-in form reload."""
-    app.state.console_cookie_key = secrets.token_bytes(32)
-
-
 def over_https(request: Request) -> bool:
-    public: str = request.app.state.services.settings.web.public_url or ""
+    public = state.of(request).services.settings.web.public_url or ""
     return public.startswith("https://") or request.url.scheme == "https"
 
 
@@ -52,7 +48,7 @@ def forget(request: Request, response: Response, base: str, *, path: str) -> Non
 
 def mac(request: Request, purpose: str, value: str) -> str:
     """The server's HMAC of `value` for one purpose (a value signed for one is no good for another)."""
-    key: bytes = request.app.state.console_cookie_key
+    key = state.of(request).console_cookie_key
     return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from bot.web import state
 from bot.web.console import cookies
 
 FLASH_COOKIE = "doorstep_flash"  # what the last action did, shown once on the next page (signed)
@@ -87,7 +88,7 @@ def flash(request: Request, response: Response, text: str) -> Response:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A console page; the layout gets the signed-in user (if any) and the form token."""
-    env: Environment = request.app.state.console_templates
+    env = state.of(request).console_templates
     context.setdefault("staff", getattr(request.state, "staff", None))
     context.setdefault("csrf_token", getattr(request.state, "console_csrf", ""))
     sent = cookies.read(request, FLASH_COOKIE)
