@@ -21,9 +21,9 @@ from bot.channels.dispatch import Dispatcher
 from bot.channels.sandbox import SandboxSent, SandboxTransport
 from bot.clock import SystemClock
 from bot.config import OutboxSettings
+from bot.domain.messages import FINAL, NewMessage
 from bot.store import outbox
 from bot.store.db import Store, open_store
-from bot.store.outbox import FINAL, NewMessage
 
 TOLERANCE_S = 0.002  # timestamps are taken a few microseconds after the limiter's decision
 

@@ -25,6 +25,7 @@ from bot import health, supervise
 from bot.clock import SystemClock
 from bot.composition import build_services
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.routes import PlanHeader, RouteView, UnassignedView
 from bot.importfile import ImportFileError, describe, read_day_file, rejects_path, row_labeller, write_rejects
 from bot.logs import setup_logging
 from bot.services import Services
@@ -268,7 +269,7 @@ def routes(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]) -> No
 
     async def work(
         services: Services,
-    ) -> tuple[plans.PlanHeader | None, list[plans.RouteView], list[plans.UnassignedView]]:
+    ) -> tuple[PlanHeader | None, list[RouteView], list[UnassignedView]]:
         async with services.store.read() as conn:
             header = await plans.active(conn, when)
             if header is None:
@@ -514,7 +515,7 @@ def user_disable(username: Annotated[str, typer.Argument(help="the account to di
     out.print(f"disabled {staff.normalize_username(username)}", highlight=False, markup=False)
 
 
-def _route_table(view: plans.RouteView) -> Table:
+def _route_table(view: RouteView) -> Table:
     zone = ZoneInfo(view.stops[0].timezone) if view.stops else ZoneInfo("UTC")
     hours = f"{_hm(view.start_at, zone)}-{_hm(view.end_at, zone)}"
     size = f"{len(view.stops)} stops · {view.distance_m / 1000:.1f} km"
@@ -537,7 +538,7 @@ def _route_table(view: plans.RouteView) -> Table:
     return table
 
 
-def _print_unassigned(unassigned: list[plans.UnassignedView]) -> None:
+def _print_unassigned(unassigned: list[UnassignedView]) -> None:
     if not unassigned:
         return
     out.print(f"[yellow]{len(unassigned)} unassigned:[/yellow]")

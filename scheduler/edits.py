@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.deliveries import Status
+from bot.domain.messages import NewMessage
 from bot.notify.compose import Composer, To, first_name
 from bot.notify.kinds import Channel, Kind
 from bot.store import outbox
-from bot.store.outbox import NewMessage
 from bot.usecases.day import Day
 from eta.windows import promised_window
 

@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.messages import NewMessage
+from bot.domain.routes import RouteView
 from bot.notify.compose import Composer, To, pick_contact, recipient
 from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import contacts, outbox
-from bot.store.outbox import NewMessage
-from bot.store.plans import RouteView
 from bot.usecases import driver_cards
 from bot.usecases.day import ON_BOARD, Day, load_day
 from bot.usecases.pending import take_in_pending

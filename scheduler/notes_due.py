@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.escalations import Reason
+from bot.domain.messages import NewMessage
 from bot.notify.compose import Composer
 from bot.notify.kinds import Kind
 from bot.store import escalations, events, outbox
-from bot.store.outbox import NewMessage
 from bot.usecases import driver_notes
 from bot.usecases.day import Day, departed
 from bot.usecases.driver_chat import ACKNOWLEDGED
@@ -100,7 +101,7 @@ async def notes_again(conn: AsyncConnection, composer: Composer, day: Day, now: 
             driver_notes.again(composer, day, item.driver_id, item.delivery_id, key=item.key, now=now)
         )
         await escalations.open_one(
-            conn, now, escalations.Reason.NOTE_UNCONFIRMED, UNCONFIRMED, delivery_id=item.delivery_id
+            conn, now, Reason.NOTE_UNCONFIRMED, UNCONFIRMED, delivery_id=item.delivery_id
         )
     return again
 

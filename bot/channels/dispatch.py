@@ -27,9 +27,10 @@ from bot.channels.base import Failure, Outgoing, SendError, Transport
 from bot.channels.limits import Limits
 from bot.clock import Clock
 from bot.config import OutboxSettings
+from bot.domain.messages import MessageStatus
 from bot.store import contacts, outbox
 from bot.store.db import Store
-from bot.store.outbox import Claimed, MessageStatus, Outcome
+from bot.store.outbox import Claimed, Outcome
 from bot.supervise import Beat, describe, is_outage
 
 log = logging.getLogger(__name__)

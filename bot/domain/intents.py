@@ -103,7 +103,9 @@ class Help:
 
 @dataclass(frozen=True)
 class Person:
-    pass
+    """Wants a person: asked for one, or asked something we cannot answer (`question`, their words)."""
+
+    question: str = ""
 
 
 @dataclass(frozen=True)

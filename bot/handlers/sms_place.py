@@ -31,7 +31,10 @@ PLACE: tuple[tuple[SafeDropPlace, re.Pattern[str]], ...] = (
     (SafeDropPlace.GARAGE, words(r"garage|carport")),
     (
         SafeDropPlace.RECEPTION,
-        words(r"reception|front desk|concierge|rezeption|empfang|pfoertner|porter|doorman"),
+        words(
+            r"reception|front desk|security desk|concierge|rezeption|empfang|anmeldung|pfoertner"
+            r"|porter|doorman"
+        ),
     ),
     (
         SafeDropPlace.MAILBOX,
@@ -114,6 +117,7 @@ def place_in(text: str) -> SafeDropPlace | None:
 # These make a safe-drop place the recipient's standing preference (every delivery, not just this one).
 ALWAYS = re.compile(
     r"[,;]?\s*\b(always|every ?time|from now on|in future|immer|jedes ?mal|(zu)?k(ü|ue)nftig"
+    r"|ab jetzt|ab sofort|alle (meine )?pakete|all (my )?(parcels|packages)"
     r"|for all (my |future |of my )*(deliveries|parcels|orders|packages)|f(ü|ue)r alle (k(ü|ue)nftigen )?"
     r"(lieferungen|pakete|sendungen))\b"
     r"(?!\s+(home|there|around|at home|da|do|zu ?hause|daheim|anwesend)\b|\s+in\s*([,.!;]"

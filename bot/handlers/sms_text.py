@@ -55,7 +55,7 @@ def parse(
     `today` is the recipient's local date, for "tomorrow" and "Friday" (without it, times in words
     are not read). YES re-enables a number that sent STOP, as carriers do; otherwise it confirms.
     """
-    body = visible(text).strip()
+    body = _unquoted(visible(text).strip())
     asked = asked or {}
     if (carrier := _carrier_word(body, opted_out)) is not None:
         return carrier
@@ -75,7 +75,34 @@ def parse(
         both := _compound(body, today, delivered, free)
     ):
         return both  # "stop texting me about this order, just leave it at the door": both
-    return free or intents.NotUnderstood(text)
+    return _also_asked(free, body, today) if free else intents.NotUnderstood(text)
+
+
+def _unquoted(body: str) -> str:
+    """The message without the lines it quotes ("> Doorstep: Where should we leave…"), if it has others."""
+    lines = body.splitlines()
+    own = [line for line in lines if not line.lstrip().startswith(">")]
+    return "\n".join(own).strip() if own and len(own) < len(lines) else body
+
+
+# An action that can come with a question of its own ("where is it? and leave it in the garage").
+_ACTIONS = (intents.SafeDrop, intents.AccessCode, intents.Confirm)
+_ASKED = re.compile(r"[^.!?\n]*\?")
+
+
+def _also_asked(reading: Intent, body: str, today: date | None) -> Intent:
+    """`reading`, and each question the message also asks: answered where we can (where is it, who are
+    you), else for a person to answer; a question beside an instruction is never dropped."""
+    if not isinstance(reading, _ACTIONS):
+        return reading
+    answers: list[Intent] = []
+    for question in (q.strip() for q in _ASKED.findall(body)):
+        alone = _free_text(question, today)
+        if isinstance(alone, type(reading)) or len(question.split()) < 2:
+            continue  # the action itself, asked ("can you leave it in the garage?"), or a bare "ok?"
+        answerable = isinstance(alone, intents.Status | intents.Help)
+        answers.append(alone if answerable and alone else intents.Person(question))
+    return intents.Several((reading, *answers)) if answers else reading
 
 
 def _rated(body: str, question: str | None) -> Intent | None:
@@ -275,14 +302,17 @@ def _leading_number(body: str) -> tuple[int, str] | None:
 
 _STARS = re.compile(
     r"(?<![\d\w])(?P<n>[1-5]|one|two|three|four|five|eins|ein|zwei|drei|vier|fuenf|fünf)(?![\d\w])\s*"
-    r"(?P<unit>/\s*5|stars?|sterne?|out of 5|von 5|of 5)?|(?P<emoji>(?:⭐️?){1,5})",
+    r"(?P<unit>/\s*5|stars?|sterne?|out of 5|von 5|of 5|⭐️?)?|(?P<emoji>(?:⭐️?){1,5})",
     re.I,
 )
 
 
+_SAID_ALONE = re.compile(r"\s*(?:$|[!.,:;)-])")
+
+
 def _stars(body: str, *, rating: bool) -> int | None:
-    """A rating: "5 stars", "4/5", "Fünf Sterne", "⭐⭐⭐⭐" anywhere; after "how did we do?" also a lone
-    digit at the start ("5!! super", "1, Paket war nass")."""
+    """A rating: "5 stars", "4/5", "Fünf Sterne", "fünf ⭐", "⭐⭐⭐⭐" anywhere; after "how did we do?" also
+    a lone number at the start or the end ("5!! super", "1, Paket war nass", "five, driver was lovely")."""
     for m in _STARS.finditer(body):
         if m["emoji"]:
             return m["emoji"].count("⭐")
@@ -290,7 +320,9 @@ def _stars(body: str, *, rating: bool) -> int | None:
         # "4/5" may be a date: a rating only when one was asked for
         worded = m["unit"] and (rating or not m["unit"].startswith("/"))
         alone = m.start() == 0 or m.end() == len(body.rstrip(" .!"))  # "Parcel was soaked. 1"
-        if stars is not None and (worded or (rating and alone and m["n"].isdigit())):
+        # "five, driver was lovely", "Fünf! Super": a number word on its own, not "one of the best"
+        said = m["n"].isdigit() or bool(_SAID_ALONE.match(body, m.end()))
+        if stars is not None and (worded or (rating and alone and said)):
             return stars
     return None
 

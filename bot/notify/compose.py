@@ -8,13 +8,13 @@ from typing import Any
 
 from bot.channels import registry
 from bot.config import MessagesSettings
+from bot.domain.contacts import Contact, ContactState
 from bot.domain.deliveries import Delivery, Driver
+from bot.domain.messages import NewMessage
 from bot.notify import buttons
 from bot.notify import format as fmt
 from bot.notify.kinds import KINDS, Channel, Kind
 from bot.notify.render import Renderer
-from bot.store.contacts import Contact, ContactState
-from bot.store.outbox import NewMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,31 +1,15 @@
 """How to reach a recipient: one row per channel, in order of preference, with whether it still works."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels import registry
+from bot.domain.contacts import Contact, ContactState
 from bot.store.tables import contacts
-
-
-class ContactState(StrEnum):
-    ACTIVE = "active"
-    OPTED_OUT = "opted_out"
-    DEAD = "dead"  # blocked the bot, number unreachable
-    INVALID = "invalid"  # not a number that can take messages
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    recipient_id: int
-    channel: str
-    address: str
-    state: ContactState
 
 
 async def ensure(conn: AsyncConnection, recipient_id: int, channel: str, address: str, now: datetime) -> None:

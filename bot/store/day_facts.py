@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.figures import Attempt, DayFacts, Driver, Parcel, Sent, Version
+from bot.domain.messages import MessageStatus
 from bot.notify.kinds import Kind
 from bot.notify.segments import count_segments
 from bot.store.inbox import NEEDS_PERSON
-from bot.store.outbox import MessageStatus
 from bot.store.tables import (
     deliveries,
     depots,

@@ -2,23 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.escalations import Reason
 from bot.store.tables import escalations
-
-
-class Reason(StrEnum):
-    NOT_UNDERSTOOD = "not_understood"
-    PERSON = "person"
-    NOT_RECEIVED = "not_received"
-    LOW_RATING = "low_rating"
-    LATE = "late"
-    FAILED = "failed"
-    UNREACHABLE = "unreachable"
-    NOTE_UNCONFIRMED = "note_unconfirmed"  # a changed stop the driver has not pressed "Got it" on
 
 
 async def open_one(

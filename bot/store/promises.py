@@ -6,25 +6,15 @@ next change is measured against the last version told, so small slips that add u
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.promises import Promise
 from bot.store.tables import deliveries, promises
 
 _CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Promise:
-    delivery_id: int
-    version: int
-    start: datetime
-    end: datetime
-    reason: str
-    told_at: datetime | None = None
 
 
 _LEDGER = [promises.c[f] for f in Promise.__slots__]  # a row of these is a Promise, by position

@@ -8,10 +8,10 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.deliveries import Delivery, Depot, Driver, Status
+from bot.domain.promises import Promise
+from bot.domain.routes import PlanHeader, RouteView, StopView
 from bot.store import deliveries as delivery_store
 from bot.store import fleet, plans, promises
-from bot.store.plans import PlanHeader, RouteView, StopView
-from bot.store.promises import Promise
 from bot.usecases.specs import job_spec, vehicle_spec
 from eta.geo import LatLon
 from eta.learning import NOTHING_LEARNED, Learned

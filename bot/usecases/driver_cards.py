@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.deliveries import Delivery, Status
+from bot.domain.messages import NewMessage
 from bot.notify import buttons
 from bot.notify.compose import Composer, To, driver
 from bot.notify.kinds import Kind
@@ -20,7 +21,6 @@ from bot.notify.render import RouteStop
 from bot.store import deliveries as delivery_store
 from bot.store import driver_routes, fleet, outbox
 from bot.store.driver_routes import DriverStop
-from bot.store.outbox import NewMessage
 from bot.usecases.day import FINISHED, ON_BOARD, Day, load_day
 from bot.usecases.errors import NotFoundError
 

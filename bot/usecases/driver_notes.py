@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.deliveries import Delivery
+from bot.domain.messages import NewMessage
 from bot.notify.compose import Composer, driver
 from bot.notify.kinds import Kind
 from bot.notify.render import ChangedStop, StopChange
 from bot.services import Services
 from bot.store import fleet, outbox, plans
-from bot.store.outbox import NewMessage
 from bot.usecases.day import Day
 
 

@@ -11,10 +11,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.contacts import ContactState
+from bot.domain.escalations import Reason
 from bot.notify.compose import Composer, To, pick_contact
 from bot.notify.kinds import Kind
 from bot.store import contacts, escalations, outbox
-from bot.store.contacts import ContactState
 
 
 async def reroute(
@@ -51,7 +52,7 @@ async def reroute(
 async def _unreachable(
     conn: AsyncConnection, channel: str, state: str, recipient_id: int, delivery_id: int | None, now: datetime
 ) -> None:
-    reason = escalations.Reason.UNREACHABLE
+    reason = Reason.UNREACHABLE
     if await escalations.has_open(conn, reason, recipient_id=recipient_id):
         return
     detail = f"{channel} is {state.replace('_', ' ')} and no other channel works: nothing reaches them"

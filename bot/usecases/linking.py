@@ -8,6 +8,7 @@ second chat presenting the same link is refused, so a forwarded link does not ha
 import re
 from enum import StrEnum
 
+from bot.domain.contacts import ContactState
 from bot.domain.deliveries import OPEN
 from bot.notify import phrases
 from bot.notify.compose import To, first_name
@@ -15,7 +16,6 @@ from bot.notify.kinds import Channel, Kind
 from bot.services import Services
 from bot.store import contacts, events, inbox, outbox, promises
 from bot.store import deliveries as delivery_store
-from bot.store.contacts import ContactState
 from bot.usecases.respond import RECENT  # a link works as long as its delivery can be talked about
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")  # what a Telegram start parameter can carry

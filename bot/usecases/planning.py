@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.config import EtaSettings
 from bot.domain.deliveries import PLANNABLE, UNDER_WAY, Delivery, Status
+from bot.domain.promises import Promise
+from bot.domain.routes import NewRoute, NewStop, PlanHeader, RouteView, UnassignedView
 from bot.notify.compose import Composer
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, outbox, plans, promises
 from bot.store.db import Store
-from bot.store.promises import Promise
 from bot.usecases.errors import ConflictError
 from bot.usecases.learning import Learner, retimed_plan
 from bot.usecases.replanning import window_message
@@ -32,9 +33,9 @@ class PlanningError(ConflictError):
 
 @dataclass(frozen=True)
 class PlanResult:
-    plan: plans.PlanHeader
-    routes: list[plans.RouteView]
-    unassigned: list[plans.UnassignedView]
+    plan: PlanHeader
+    routes: list[RouteView]
+    unassigned: list[UnassignedView]
     kept: int = 0  # windows already told that the plan kept
     told: int = 0  # recipients told of a window the plan had to move
 
@@ -170,7 +171,7 @@ async def _store(
     kept: dict[int, Promise],
     actor: str,
     learned: Learned = NOTHING_LEARNED,
-) -> tuple[plans.PlanHeader, dict[int, Promise]]:
+) -> tuple[PlanHeader, dict[int, Promise]]:
     by_id = {d.id: d for d in todo}
     ahead = {s.job_id: s.arrival - r.start_at for r in solved.routes for s in r.stops}
     width = timedelta(minutes=settings.window_minutes)
@@ -183,9 +184,9 @@ async def _store(
         return promised_window(stop.arrival, _requested(by_id[stop.job_id]), width, align, errors=errors)
 
     new_routes = [
-        plans.NewRoute(
+        NewRoute(
             r.vehicle_id, r.start_at, r.end_at, r.distance_m, r.duration_s,
-            [plans.NewStop(s.job_id, s.sequence, s.arrival, *window(s)) for s in r.stops],
+            [NewStop(s.job_id, s.sequence, s.arrival, *window(s)) for s in r.stops],
         )
         for r in solved.routes
     ]  # fmt: skip
@@ -201,7 +202,7 @@ async def _store(
 
 
 async def _promise(
-    conn: AsyncConnection, now: datetime, new_routes: Sequence[plans.NewRoute]
+    conn: AsyncConnection, now: datetime, new_routes: Sequence[NewRoute]
 ) -> dict[int, Promise]:
     """Each stop's promised window goes into the ledger when it differs from the current promise."""
     planned = {s.delivery_id: s for r in new_routes for s in r.stops}
@@ -222,8 +223,8 @@ def _requested(delivery: Delivery) -> tuple[datetime, datetime]:
 async def _record(
     conn: AsyncConnection,
     now: datetime,
-    header: plans.PlanHeader,
-    new_routes: Sequence[plans.NewRoute],
+    header: PlanHeader,
+    new_routes: Sequence[NewRoute],
     solved: Plan,
     by_id: dict[int, Delivery],
     actor: str,

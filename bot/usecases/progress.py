@@ -19,6 +19,7 @@ from bot.domain.deliveries import (
     TransitionError,
     check_transition,
 )
+from bot.domain.escalations import Reason
 from bot.notify import catalog, phrases
 from bot.notify import format as fmt
 from bot.notify.compose import pick_contact, recipient
@@ -187,9 +188,7 @@ async def _tell(
     if event not in {StopEvent.DELIVERED, StopEvent.FAILED}:
         return
     if event is StopEvent.FAILED:
-        await escalations.open_one(
-            conn, now, escalations.Reason.FAILED, f"failed: {reason}", delivery_id=delivery.id
-        )
+        await escalations.open_one(conn, now, Reason.FAILED, f"failed: {reason}", delivery_id=delivery.id)
     contact = pick_contact(await contacts.for_recipient(conn, delivery.recipient_id))
     if contact is None or delivery.paused:
         return

@@ -14,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Settings
 from bot.domain.deliveries import Delivery, Status
+from bot.domain.escalations import Reason
+from bot.domain.messages import NewMessage
+from bot.domain.promises import Promise
+from bot.domain.routes import NewRoute, NewStop, RouteView
 from bot.notify.compose import Composer, To, driver, pick_contact, recipient
 from bot.notify.kinds import Kind
 from bot.notify.render import ChangedStop, StopChange
 from bot.store import contacts, escalations, events, outbox, plans, promises
 from bot.store import deliveries as delivery_store
-from bot.store.outbox import NewMessage
-from bot.store.plans import NewRoute, NewStop, RouteView
-from bot.store.promises import Promise
 from bot.usecases.day import ON_BOARD, Day
 from eta.model import PlannedRoute, Replan
 from eta.windows import promised_window
@@ -203,7 +204,7 @@ async def _statuses(
         await escalations.open_one(
             conn,
             now,
-            escalations.Reason.LATE,
+            Reason.LATE,
             f"cannot be served: {unserved.reason}",
             delivery_id=unserved.job_id,
         )
@@ -238,7 +239,7 @@ async def _tell(
             revision.told.append(delivery_id)
         if promise.reason == "late" and on_road:
             await escalations.open_one(
-                conn, now, escalations.Reason.LATE, "promise broken by a re-plan", delivery_id=delivery_id
+                conn, now, Reason.LATE, "promise broken by a re-plan", delivery_id=delivery_id
             )
     queued += _driver_notes(day, revision, now, composer)
     await outbox.enqueue(conn, queued, now)

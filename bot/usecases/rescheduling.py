@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import Settings
 from bot.domain.deliveries import OPEN, Delivery, Status
 from bot.domain.intents import Wish
+from bot.domain.promises import Promise
 from bot.notify.compose import Composer
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, plans, promises
-from bot.store.promises import Promise
 from bot.usecases.day import Day, day_state, load_day
 from bot.usecases.learning import Learner, retimed_replan, zones
 from bot.usecases.replanning import Revision, apply_replan

@@ -19,8 +19,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import intents
+from bot.domain.contacts import ContactState
 from bot.domain.deliveries import OPEN, Delivery
+from bot.domain.escalations import Reason
 from bot.domain.intents import Intent
+from bot.domain.messages import NewMessage
+from bot.domain.promises import Promise
 from bot.notify import format as fmt
 from bot.notify import phrases
 from bot.notify.compose import To, first_name
@@ -28,9 +32,6 @@ from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import contacts, conversations, escalations, inbox, outbox, promises
 from bot.store import deliveries as delivery_store
-from bot.store.escalations import Reason
-from bot.store.outbox import NewMessage
-from bot.store.promises import Promise
 from bot.usecases import rescheduling, verbs
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused, consent
@@ -131,7 +132,7 @@ async def _turn(
         body, asked = str(asked.get("pending", "")), {}
     delivery = chosen or candidates[0]
     today = now.astimezone(ZoneInfo(delivery.timezone)).date()
-    opted_out = any(c.state is contacts.ContactState.OPTED_OUT for c in known)
+    opted_out = any(c.state is ContactState.OPTED_OUT for c in known)
     intent = pressed.intent if pressed else services.read(body, asked, today, opted_out=opted_out)
     turn = await _make_turn(services, conn, now, message, delivery, asked)
     several = candidates if chosen is None and len(candidates) > 1 and not isinstance(intent, GLOBAL) else []
@@ -379,8 +380,9 @@ async def help_(turn: Turn, _: intents.Help) -> list[Reply]:
     return [Reply(Kind.HELP)]
 
 
-async def person(turn: Turn, _: intents.Person) -> list[Reply]:
-    await support_verb.ask_for_person(_work(turn))
+async def person(turn: Turn, intent: intents.Person) -> list[Reply]:
+    why = f"asked: {intent.question[:500]}" if intent.question else "asked for a person"
+    await support_verb.ask_for_person(_work(turn), why)
     return [Reply(Kind.PERSON_REQUESTED)]
 
 

@@ -24,14 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.access_codes import BLOT, hide_codes
+from bot.domain.contacts import Contact, ContactState
 from bot.domain.deliveries import Delivery
+from bot.domain.promises import Promise
 from bot.notify import format as fmt
 from bot.notify.compose import To, first_name, pick_contact
 from bot.notify.kinds import Channel, Kind
 from bot.services import Services
 from bot.store import audit, contacts, escalations, events, outbox, promises
 from bot.store import deliveries as delivery_store
-from bot.store.contacts import Contact, ContactState
 from bot.store.staff import StaffUser
 from bot.store.tables import inbox
 from bot.usecases import verbs
@@ -180,7 +181,7 @@ async def slots(services: Services, delivery_id: int) -> Offer:
 
 async def reschedule(
     services: Services, staff: StaffUser, delivery_id: int, slot: Slot, seen: int
-) -> promises.Promise:
+) -> Promise:
     """Move the delivery to one of the offered times: re-planned, the recipient told, the driver noted.
     `seen`: the promise version the times were offered against; if it has changed since, nothing is."""
     async with services.store.tx() as conn:
@@ -217,17 +218,17 @@ def _who(actor: str) -> str:
     return actor.removeprefix("staff:") if actor.startswith("staff:") else f"the {actor}"
 
 
-def _window(promise: promises.Promise, zone: str) -> str:
+def _window(promise: Promise, zone: str) -> str:
     day = fmt.day(fmt.local_date(promise.start, zone), "en")
     return f"{day} {fmt.window(promise.start, promise.end, zone, Channel.TELEGRAM)}"
 
 
-async def _promise(conn: AsyncConnection, delivery_id: int) -> promises.Promise | None:
+async def _promise(conn: AsyncConnection, delivery_id: int) -> Promise | None:
     return (await promises.current(conn, [delivery_id])).get(delivery_id)
 
 
 async def _tell_rescheduled(
-    services: Services, conn: AsyncConnection, delivery: Delivery, promise: promises.Promise, now: datetime
+    services: Services, conn: AsyncConnection, delivery: Delivery, promise: Promise, now: datetime
 ) -> bool:
     """The recipient hears the new window as when they move it themselves (False: nobody to tell)."""
     try:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
 from bot.channels import registry
 from bot.domain.deliveries import Status
 from bot.domain.intake import RowError, e164
+from bot.domain.routes import PlanHeader, RouteView, UnassignedView
 from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, outbox, plans
@@ -246,7 +247,7 @@ async def get_plan(services: ServicesDep, day: date) -> Any:
 
 
 def _plan_out(
-    header: plans.PlanHeader, routes: list[plans.RouteView], unassigned: list[plans.UnassignedView]
+    header: PlanHeader, routes: list[RouteView], unassigned: list[UnassignedView]
 ) -> dict[str, Any]:
     return {**asdict(header), "routes": routes, "unassigned": unassigned}
 

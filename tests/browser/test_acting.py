@@ -10,6 +10,7 @@ from playwright.async_api import Page, Route, expect
 
 from bot.app import App
 from bot.domain.deliveries import Delivery
+from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import deliveries, escalations, promises
 from bot.store.staff import StaffUser
@@ -40,7 +41,7 @@ async def stored(services: Services, delivery_id: int) -> Delivery:
     return found
 
 
-async def promise_of(services: Services, delivery_id: int) -> promises.Promise:
+async def promise_of(services: Services, delivery_id: int) -> Promise:
     async with services.store.read() as conn:
         return (await promises.current(conn, [delivery_id]))[delivery_id]
 

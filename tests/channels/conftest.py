@@ -13,9 +13,9 @@ from bot.channels.limits import Limits
 from bot.channels.sandbox import SandboxTransport
 from bot.clock import ManualClock
 from bot.config import OutboxSettings
+from bot.domain.messages import NewMessage
 from bot.store import outbox
 from bot.store.db import Store, open_store
-from bot.store.outbox import NewMessage
 
 
 @pytest.fixture

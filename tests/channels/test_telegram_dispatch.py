@@ -16,11 +16,11 @@ from bot.channels.sandbox import SandboxTransport
 from bot.channels.telegram import TelegramTransport
 from bot.clock import ManualClock
 from bot.config import MessagesSettings, OutboxSettings
+from bot.domain.messages import NewMessage
 from bot.notify.compose import Composer
 from bot.notify.render import Renderer, make_environment
 from bot.store import contacts
 from bot.store.db import Store
-from bot.store.outbox import NewMessage
 from bot.store.tables import messages, recipients
 from bot.usecases.fallback import reroute
 from tests.channels.conftest import enqueue, message

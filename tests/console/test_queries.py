@@ -9,10 +9,10 @@ from bot.console.queue import UNANSWERED, queue
 from bot.console.search import Matched, search
 from bot.console.timeline import Source, timeline
 from bot.domain.deliveries import FailReason, StopEvent
+from bot.domain.messages import NewMessage
 from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import inbox, outbox
-from bot.store.outbox import NewMessage
 from bot.usecases import progress
 from bot.usecases.inbound import receive, sandbox_reply
 from scheduler.jobs import fill_outbox

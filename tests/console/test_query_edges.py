@@ -5,10 +5,11 @@ from datetime import timedelta
 from bot.clock import ManualClock
 from bot.console.board import board
 from bot.console.queue import UNANSWERED, queue
+from bot.domain.messages import NewMessage
+from bot.domain.routes import NewRoute
 from bot.notify.kinds import Kind
 from bot.services import Services
 from bot.store import inbox, outbox, plans
-from bot.store.outbox import NewMessage
 from tests.conftest import DAY
 
 SLA = 30
@@ -22,7 +23,7 @@ async def test_a_route_emptied_by_a_replan_still_shows_with_no_stops(
         header = await plans.active(conn, DAY)
         assert header is not None
         route = (await plans.route_views(conn, header.id))[0]
-        emptied = plans.NewRoute(route.driver_id, route.start_at, route.end_at, 0, 0, stops=())
+        emptied = NewRoute(route.driver_id, route.start_at, route.end_at, 0, 0, stops=())
         await plans.rewrite_route(conn, header.id, emptied)
     async with planned_day.store.read() as conn:
         b = await board(conn, DAY, clock.now())

@@ -6,6 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from bot.clock import ManualClock
+from bot.domain.routes import RouteView
 from bot.services import Services
 from bot.store import plans, promises
 from bot.store.tables import deliveries, escalations
@@ -16,7 +17,7 @@ from tests.conftest import DAY
 from tests.loop.conftest import outbox_rows
 
 
-async def first_route(services: Services) -> plans.RouteView:
+async def first_route(services: Services) -> RouteView:
     async with services.store.read() as conn:
         header = await plans.active(conn, DAY)
         assert header is not None

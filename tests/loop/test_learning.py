@@ -4,6 +4,7 @@ re-time of its route at the pace it really drove."""
 from datetime import timedelta
 
 from bot.clock import ManualClock
+from bot.domain.routes import RouteView
 from bot.services import Services
 from bot.store import plans
 from bot.usecases import progress
@@ -14,14 +15,14 @@ from eta.learning import NOTHING_LEARNED
 from tests.conftest import DAY
 
 
-async def longest_route(services: Services) -> plans.RouteView:
+async def longest_route(services: Services) -> RouteView:
     async with services.store.read() as conn:
         header = await plans.active(conn, DAY)
         assert header is not None
         return max(await plans.route_views(conn, header.id), key=lambda r: len(r.stops))
 
 
-async def drive_three_stops(services: Services, clock: ManualClock, route: plans.RouteView) -> None:
+async def drive_three_stops(services: Services, clock: ManualClock, route: RouteView) -> None:
     """The van leaves, then reaches each of its first three doors 10 min after the plan and stays 6."""
     await progress.start_route(services, route.driver_id, actor="test")
     for stop in route.stops[:3]:

@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.clock import ManualClock
+from bot.domain.contacts import ContactState
+from bot.domain.routes import RouteView
 from bot.services import Services
 from bot.store import contacts, plans
 from bot.store.tables import events
@@ -19,7 +21,7 @@ from tests.loop.conftest import outbox_rows
 QUIET_ENDS = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin: the held notices fall due
 
 
-async def late_stop(services: Services) -> tuple[int, plans.RouteView]:
+async def late_stop(services: Services) -> tuple[int, RouteView]:
     """A delivery promised from 10:00 Berlin or later, so its pre-delivery notice is still valid by time
     when the recipient comes back: only its having fallen due during the opt-out makes it stale."""
     async with services.store.read() as conn:
@@ -73,5 +75,5 @@ async def test_back_in_after_stop_gets_the_current_state_not_what_fell_due_while
         reached = await contacts.by_address(conn, "sms", phone)
         query = sa.select(events.c.kind).where(events.c.delivery_id == delivery_id)
         said = list((await conn.execute(query)).scalars())
-    assert [c.state for c in reached] == [contacts.ContactState.ACTIVE]
+    assert [c.state for c in reached] == [ContactState.ACTIVE]
     assert said.count("recipient.opted_in") == 1

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deliveries import FailReason, StopEvent
+from bot.domain.routes import RouteView
 from bot.notify.compose import To
 from bot.notify.kinds import Channel
 from bot.services import Services
@@ -68,7 +69,7 @@ async def plan(services: Services, clock: ManualClock, day: Any) -> PlanResult:
     )  # fmt: skip
 
 
-async def route_of(services: Services, day: Any, delivery_id: int) -> plans.RouteView:
+async def route_of(services: Services, day: Any, delivery_id: int) -> RouteView:
     async with services.store.read() as conn:
         loaded = await load_day(conn, day)
     assert loaded is not None

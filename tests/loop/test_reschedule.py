@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from bot.clock import ManualClock
+from bot.domain.routes import StopView
 from bot.notify.compose import To
 from bot.notify.kinds import Channel
 from bot.services import Services
@@ -15,7 +16,7 @@ from tests.conftest import DAY
 from tests.loop.conftest import outbox_rows
 
 
-async def stops_by_delivery(services: Services) -> dict[int, plans.StopView]:
+async def stops_by_delivery(services: Services) -> dict[int, StopView]:
     async with services.store.read() as conn:
         header = await plans.active(conn, DAY)
         assert header is not None

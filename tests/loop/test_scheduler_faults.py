@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import promises
 from bot.store.tables import deliveries
@@ -65,13 +66,13 @@ async def plan(services: Services, clock: ManualClock, day: date) -> None:
     await plan_date(services.store, clock, services.settings.eta, services.matrix, day, actor="test")
 
 
-async def promised(services: Services, day: date) -> dict[int, promises.Promise]:
+async def promised(services: Services, day: date) -> dict[int, Promise]:
     async with services.store.read() as conn:
         ids = (await conn.execute(sa.select(deliveries.c.id).where(deliveries.c.date == day))).scalars()
         return await promises.current(conn, list(ids))
 
 
-def local_window(promise: promises.Promise) -> str:
+def local_window(promise: Promise) -> str:
     """The window as the recipient reads it, worked out here without the composer."""
     return f"{promise.start.astimezone(BERLIN):%H:%M}-{promise.end.astimezone(BERLIN):%H:%M}"
 

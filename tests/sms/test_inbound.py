@@ -12,9 +12,10 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import App
 from bot.config import Settings
+from bot.domain.messages import MessageStatus
 from bot.services import Services
 from bot.store import outbox
-from bot.store.outbox import MessageStatus, Outcome
+from bot.store.outbox import Outcome
 from bot.store.tables import deliveries, inbox, messages, receipts
 from tests.conftest import API_KEY
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module

@@ -296,3 +296,15 @@ async def test_a_french_recipient_is_understood_and_answered_in_french(
     assert sent["body"].startswith(starts)
     if kind == "slots-offered":
         assert "répondez avec le numéro" in sent["body"]
+
+
+async def test_a_question_beside_a_yes_reaches_a_person_with_its_words(
+    planned_day: Services,  # noqa: F811
+    twilio: httpx.AsyncClient,
+) -> None:
+    await text_from(planned_day, twilio, 1, "Yes that's fine. Do I need to sign for it?")
+
+    assert (await delivery_row(planned_day, 1))["confirmed_at"] is not None
+    kinds = [m["kind"] for m in await outbox_rows(planned_day, delivery_id=1)]
+    assert kinds == ["confirmed", "person-requested"]  # the yes is taken, the question is not dropped
+    assert await open_escalations(planned_day) == [("person", 1, "asked: Do I need to sign for it?")]

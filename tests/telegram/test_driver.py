@@ -17,12 +17,12 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from bot.channels.telegram import TelegramTransport
 from bot.clock import ManualClock
 from bot.domain.deliveries import FailReason, StopEvent
+from bot.domain.routes import StopView
 from bot.handlers import telegram as tg
 from bot.handlers import telegram_driver
 from bot.notify.buttons import Failed, GotIt, Stars, StartRoute, Stop, StopAct
 from bot.services import Services
 from bot.store import contacts, fleet
-from bot.store.plans import StopView
 from bot.store.tables import deliveries, drivers, escalations, events, inbox, plans
 from bot.usecases import progress
 from bot.usecases.day import load_day

@@ -121,3 +121,66 @@ def test_yes_re_enables_a_number_that_sent_stop_and_confirms_otherwise() -> None
     assert parse("YES", opted_out=True) == intents.OptIn()
     assert parse("yes") == intents.Confirm()
     assert parse(" start ") == intents.OptIn()
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "expected"),
+    [
+        # a negative never confirms; a yes idiom with "no" in it still does
+        ("ich bin leider erst um 5 zu Hause, vorher ist niemand da", None, None),
+        ("yes no problem", None, intents.Confirm()),
+        ("Ja, kein Problem", None, intents.Confirm()),
+        # a number word is a rating on its own, or with a star; not inside a sentence
+        ("fünf ⭐", {"question": "rating"}, intents.Rate(5)),
+        ("five, driver was lovely", {"question": "rating"}, intents.Rate(5, "driver was lovely")),
+        ("Fünf! Super netter Fahrer", {"question": "rating"}, intents.Rate(5, "Super netter Fahrer")),
+        # the lines a message quotes are ours, not theirs
+        (
+            "> Doorstep: Reply SAFE and the place, e.g. SAFE back door. CODE 1234\nYes",
+            None,
+            intents.Confirm(),
+        ),
+        # a question beside an instruction is answered too, or handed to a person
+        (
+            "where is it? and can you leave it in the garage",
+            None,
+            intents.Several(
+                (
+                    intents.SafeDrop(SafeDropPlace.GARAGE, "where is it? and can you leave it in the garage"),
+                    intents.Status(),
+                )
+            ),
+        ),
+        (
+            "Yes that's fine. Do I need to sign for it?",
+            None,
+            intents.Several((intents.Confirm(), intents.Person("Do I need to sign for it?"))),
+        ),
+        (
+            "can you leave it in the garage?",
+            None,
+            intents.SafeDrop(SafeDropPlace.GARAGE, "can you leave it in the garage?"),
+        ),
+    ],
+)
+def test_readings_that_must_not_act_on_half_a_message(
+    text: str, asked: dict[str, str] | None, expected: intents.Intent | None
+) -> None:
+    got = parse(text, asked, date(2026, 11, 30))
+    if expected is None:
+        assert not isinstance(got, intents.Confirm), got
+        assert isinstance(got, intents.Reschedule | intents.NotUnderstood), got
+    else:
+        assert got == expected
+
+
+def test_one_of_the_best_is_no_one_star_rating() -> None:
+    got = parse("one of the best deliveries ever", {"question": "rating"}, date(2026, 11, 30))
+    assert not isinstance(got, intents.Rate)
+
+
+def test_erst_um_is_a_time_from_which() -> None:
+    got = parse("bin erst um 5 zu Hause", None, date(2026, 11, 30))
+    assert isinstance(got, intents.Reschedule)
+    assert got.wish is not None
+    assert got.wish.after == time(17, 0)

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.deliveries import Delivery
+from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import events, promises
-from bot.store.promises import Promise
 from bot.usecases import rescheduling
 
 RECIPIENT = "recipient"

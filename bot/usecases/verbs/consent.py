@@ -1,7 +1,7 @@
 """Opting out of a channel's messages (STOP, or in words) and back in (START, YES)."""
 
+from bot.domain.contacts import ContactState
 from bot.store import contacts
-from bot.store.contacts import ContactState
 from bot.usecases.verbs import Work, log
 
 

@@ -4,9 +4,9 @@ asks for something."""
 from dataclasses import dataclass
 
 from bot.domain.deliveries import Status
+from bot.domain.escalations import Reason
 from bot.store import deliveries as delivery_store
 from bot.store import escalations
-from bot.store.escalations import Reason
 from bot.usecases.verbs import Refused, Work, log
 
 LOW = 2  # stars: this and below go to support

@@ -8,7 +8,7 @@ now and the route as it is now, so a stale offer, a forged button or a made-up t
 from dataclasses import dataclass
 
 from bot.domain.intents import Wish
-from bot.store.promises import Promise
+from bot.domain.promises import Promise
 from bot.usecases import rescheduling
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused, Work, unchangeable

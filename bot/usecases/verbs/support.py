@@ -6,8 +6,8 @@ on the channel they wrote from (bot/usecases/support.py).
 
 from dataclasses import dataclass
 
+from bot.domain.escalations import Reason
 from bot.store import escalations
-from bot.store.escalations import Reason
 from bot.usecases.verbs import Work, log
 
 
