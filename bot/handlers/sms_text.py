@@ -500,6 +500,7 @@ _WHEN = words(
     r"night|nachts|early|frueh|morning|morgens|abends|evening|weekend\w*|wochenende\w*|am|pm|uhr|\d+"
 )
 _BRAND = re.compile(r"(?<!the )(?<!on )(?<!at )(?<!my )(?<!our )\bDoorstep\b")
+_BRAND_ASKED = re.compile(r"\b((?:what|who|whats|what's|was|wer)\s+(?:is|ist)\s+)doorstep\b", re.IGNORECASE)
 # "where is it?" after it was delivered: it is missing.
 _WHERE = re.compile(
     r"\b(where('?s| is| are| did)|wo (ist|is|bleibt))\b[^.?!]{0,30}\?|\b(can'?t|cannot"
@@ -564,7 +565,8 @@ _PLEASE = words(
 def _free_text(body: str, today: date | None, *, delivered: bool = False) -> Intent | None:
     """The first reading that holds, in the order of the module docstring. `delivered`: the message
     answers our "delivered" one, where "where is it?" means it is missing."""
-    text = sms_when.normalise(_BRAND.sub("dstp", body))  # "Was ist Doorstep?" names us, not a doorstep
+    named = _BRAND_ASKED.sub(r"\1dstp", _BRAND.sub("dstp", body))
+    text = sms_when.normalise(named)  # "Was ist Doorstep?", "what is doorstep?" name us, not a doorstep
     if (consent := _consent(text)) is not None:
         return consent
     if _ABOUT_MESSAGES.search(text):

@@ -134,6 +134,8 @@ def test_yes_re_enables_a_number_that_sent_stop_and_confirms_otherwise() -> None
         ("fünf ⭐", {"question": "rating"}, intents.Rate(5)),
         ("five, driver was lovely", {"question": "rating"}, intents.Rate(5, "driver was lovely")),
         ("Fünf! Super netter Fahrer", {"question": "rating"}, intents.Rate(5, "Super netter Fahrer")),
+        # "what is doorstep?" asks who we are (the brand), "leave it on the doorstep" names a place
+        ("what is doorstep? whose parcel is this", None, intents.Help()),
         # the lines a message quotes are ours, not theirs
         (
             "> Doorstep: Reply SAFE and the place, e.g. SAFE back door. CODE 1234\nYes",
