@@ -112,14 +112,6 @@ async def app(registered: None, settings: Settings, clock: ManualClock) -> Async
     await built.services.close()
 
 
-@pytest.fixture
-async def web(app: App) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app.web), base_url="http://doorstep.test"
-    ) as client:
-        yield client
-
-
 async def give_loft(services: Services, delivery_id: int) -> tuple[int, str]:
     """The recipient of `delivery_id` gets a pigeon address; returns (recipient, phone)."""
     async with services.store.tx() as conn:
@@ -131,7 +123,7 @@ async def give_loft(services: Services, delivery_id: int) -> tuple[int, str]:
 
 @pytest.mark.parametrize("pigeon_priority", [0])  # the recipient's first channel
 async def test_a_registered_channel_sends_and_answers(
-    planned_day: Services, clock: ManualClock, pigeon: PigeonTransport, web: httpx.AsyncClient
+    planned_day: Services, clock: ManualClock, pigeon: PigeonTransport, api: httpx.AsyncClient
 ) -> None:
     services = planned_day
     clock.set(EVENING)
@@ -144,7 +136,7 @@ async def test_a_registered_channel_sends_and_answers(
     assert "1 to confirm" in notice.body  # numbered choices, as its rules say (no buttons)
 
     for _ in range(2):  # the provider delivers the same note twice: one answer
-        said = await web.post("/webhooks/pigeon", json={"id": "note-1", "from": LOFT, "text": "YES"})
+        said = await api.post("/webhooks/pigeon", json={"id": "note-1", "from": LOFT, "text": "YES"})
         assert said.status_code == 200
     await services.dispatcher().drain()
     answers = [m for m in pigeon.carried if m.kind == "confirmed"]
