@@ -37,7 +37,9 @@ async def build_services(settings: Settings, clock: Clock | None = None, *, crea
         name: registry.get(name).transport(settings, clock) or sandbox for name in registry.names()
     }
     telegram = transports.get(Channel.TELEGRAM.value)
-    composer = Composer(Renderer(make_environment()), settings.messages, settings.telegram.username)
+    composer = Composer(
+        Renderer(make_environment()), settings.messages, settings.telegram.username, settings.web.public_url
+    )
     return Services(
         settings,
         clock,

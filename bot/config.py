@@ -44,6 +44,8 @@ class WebSettings(BaseModel):
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses, as uvicorn's
     # --forwarded-allow-ips). Empty: none, so a client cannot choose the address it is counted under.
     forwarded_allow_ips: str = ""
+    # How long a recipient's page link (/t/…) keeps working after the parcel's window has passed.
+    link_days: int = Field(default=7, ge=1, le=90)
 
 
 class DaySettings(BaseModel):

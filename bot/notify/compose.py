@@ -15,6 +15,7 @@ from bot.notify import buttons
 from bot.notify import format as fmt
 from bot.notify.kinds import KINDS, Channel, Kind
 from bot.notify.render import Renderer
+from bot.store import links
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +82,16 @@ class Composer:
     """Renders a kind for one reader and wraps it as an outbox row with its idempotency key."""
 
     def __init__(
-        self, renderer: Renderer, settings: MessagesSettings, telegram_username: str | None = None
+        self,
+        renderer: Renderer,
+        settings: MessagesSettings,
+        telegram_username: str | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.renderer = renderer
         self.settings = settings
         self.telegram_username = telegram_username
+        self.public_url = (public_url or "").rstrip("/")  # where recipients reach Doorstep's own pages
 
     def message(
         self,
@@ -144,9 +150,13 @@ class Composer:
         )
 
     def track_url(self, delivery: Delivery) -> str:
-        """The delivery's link: the tracking page, else the bot's deep link, else none ("")."""
+        """The delivery's link: the operator's own tracking page if configured, else the recipient's page
+        of this Doorstep (with a public URL; the token is issued when the message is queued:
+        bot/store/links.py), else the bot's deep link, else none ("")."""
         if self.settings.track_url:
             return self.settings.track_url.format(token=delivery.tracking_token)
+        if self.public_url:
+            return f"{self.public_url}/t/{links.PLACEHOLDER}"
         return self.deep_link(delivery)
 
     def deep_link(self, delivery: Delivery) -> str:

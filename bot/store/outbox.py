@@ -1,7 +1,7 @@
 """The outbox: enqueue idempotently, claim with a lease, record what each send did."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.messages import FINAL, MessageStatus, NewMessage
-from bot.store import promises, receipts
+from bot.store import links, promises, receipts
 from bot.store.tables import messages
 
 
@@ -54,12 +54,31 @@ async def enqueue(conn: AsyncConnection, new: Sequence[NewMessage], now: datetim
     same transaction: the ledger knows what each recipient has heard."""
     if not new:
         return 0
+    new = await _with_links(conn, new, now)
     rows = [_row(message, now) for message in new]
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(messages)
     result = await conn.execute(insert.on_conflict_do_nothing(index_elements=["idem_key"]), rows)
     told = [(m.delivery_id, m.payload["promise"]) for m in new if m.delivery_id and "promise" in m.payload]
     await promises.mark_told(conn, told, now)
     return max(result.rowcount, 0)
+
+
+async def _with_links(
+    conn: AsyncConnection, new: Sequence[NewMessage], now: datetime
+) -> Sequence[NewMessage]:
+    """Each message that carries the recipient's page link gets a token of its own (bot/store/links.py);
+    one already queued keeps the one it has (its key is skipped below)."""
+    linked = [m for m in new if links.PLACEHOLDER in m.body]
+    if not linked:
+        return new
+    query = sa.select(messages.c.idem_key).where(messages.c.idem_key.in_([m.idem_key for m in linked]))
+    queued = set((await conn.scalars(query)).all())
+    out: list[NewMessage] = []
+    for message in new:
+        fresh = links.PLACEHOLDER in message.body and message.idem_key not in queued
+        body = await links.issue_in(conn, message.body, message.delivery_id, now) if fresh else message.body
+        out.append(replace(message, body=body))
+    return out
 
 
 def _row(message: NewMessage, now: datetime) -> dict[str, Any]:

@@ -357,6 +357,18 @@ escalations = sa.Table(
     sa.Index("ix_escalations_delivery_status", "delivery_id", "status"),  # a delivery's (open) ones
 )
 
+# The recipient's page links (bot/store/links.py): each message's link is its own token, kept only as
+# its SHA-256; revoking a delivery's links revokes every one of them.
+links = sa.Table(
+    "links",
+    metadata,
+    _id(),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime),
+)
+
 # Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
 conversations = sa.Table(
     "conversations",

@@ -193,7 +193,7 @@ async def reschedule(
             raise ConflictError("That time is no longer possible; pick one of the times offered now.")
         if isinstance(moved, Refused):
             raise ConflictError(f"This delivery cannot be moved now. {REFUSALS[moved.reason]}")
-        told = await _tell_rescheduled(services, conn, delivery, moved.promise, work.now)
+        told = await tell_rescheduled(services, conn, delivery, moved.promise, work.now)
         detail = {"to": [slot.start.isoformat(), slot.end.isoformat()], "told": told}
         await audit.record(conn, work.now, staff.id, "delivery.rescheduled", delivery_id, detail)
         return moved.promise
@@ -227,7 +227,7 @@ async def _promise(conn: AsyncConnection, delivery_id: int) -> Promise | None:
     return (await promises.current(conn, [delivery_id])).get(delivery_id)
 
 
-async def _tell_rescheduled(
+async def tell_rescheduled(
     services: Services, conn: AsyncConnection, delivery: Delivery, promise: Promise, now: datetime
 ) -> bool:
     """The recipient hears the new window as when they move it themselves (False: nobody to tell)."""

@@ -19,7 +19,7 @@ from bot.usecases import driver_link, inbound, planning, progress
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
-from bot.web import console, errors, health, limits, schemas
+from bot.web import console, errors, health, limits, schemas, track
 from bot.web.console import templates as console_templates
 from bot.web.deps import MAX_ID, ServicesDep, require_api_key
 from bot.web.errors import ApiError
@@ -54,6 +54,7 @@ def create_web_app(services: Services, api_key: str, supervisor: Supervisor | No
             module, _, name = spec.webhook.partition(":")
             app.include_router(getattr(importlib.import_module(module), name))
     app.include_router(health.router)
+    app.include_router(track.router)
     console.install(app)
     return app
 

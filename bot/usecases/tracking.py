@@ -1,0 +1,129 @@
+"""The recipient's page (/t/{token}): what it shows, and what the recipient can do there.
+
+A link opens its delivery's page while the link is not revoked and the parcel is open, or until
+`web.link_days` after its window; anything else (forged, revoked, expired) is `None`, and the page
+says only that the link does not work. The actions are the chat's verbs (bot/usecases/verbs), acted
+by the recipient: confirm, take another time (one the route can honour, offered as in the chat; the
+recipient then gets the new window on their channel, as when they move it by SMS), where to leave it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.access_codes import hide_codes
+from bot.domain.deliveries import OPEN, Delivery, Status
+from bot.domain.promises import Promise
+from bot.services import Services
+from bot.store import deliveries as delivery_store
+from bot.store import events, links
+from bot.usecases import support, verbs
+from bot.usecases.rescheduling import Slot
+from bot.usecases.verbs import Refused
+from bot.usecases.verbs import confirm as confirm_verb
+from bot.usecases.verbs import instructions as instructions_verb
+from bot.usecases.verbs import reschedule as reschedule_verb
+
+# What the page's timeline shows of a delivery's events (the rest is for staff).
+SHOWN = {
+    "delivery.planned": "Planned",
+    "delivery.confirmed": "You confirmed the time",
+    "delivery.rescheduled": "Time changed",
+    "delivery.instructions": "Delivery instructions saved",
+    "delivery.access_code": "Access code saved",
+    "delivery.out_for_delivery": "Out for delivery",
+    "delivery.delivered": "Delivered",
+    "delivery.failed": "Delivery attempt failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    at: datetime
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    delivery: Delivery
+    promise: Promise | None
+    instructions: str  # as the driver reads them, any code in them hidden
+    timeline: list[Moment]  # oldest first
+    changeable: bool  # the time and the instructions may still be changed
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        if self.promise is not None:
+            return self.promise.start, self.promise.end
+        return self.delivery.window_start, self.delivery.window_end
+
+
+async def open_page(services: Services, token: str) -> Page | None:
+    """The page behind `token`, or None for a link that does not work (nothing said of why)."""
+    async with services.store.read() as conn:
+        delivery = await _delivery(services, conn, token)
+        if delivery is None:
+            return None
+        work = await verbs.work(services, conn, delivery)
+        shown = [
+            Moment(e.at, SHOWN[e.kind])
+            for e in await events.for_delivery(conn, delivery.id)
+            if e.kind in SHOWN
+        ]
+        instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
+        return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+
+
+async def _delivery(services: Services, conn: AsyncConnection, token: str) -> Delivery | None:
+    link = await links.find(conn, token)
+    if link is None or link.revoked_at is not None:
+        return None
+    delivery = await delivery_store.get(conn, link.delivery_id)
+    if delivery is None:
+        return None
+    lasts = timedelta(days=services.settings.web.link_days)
+    done = delivery.status not in OPEN and delivery.status is not Status.FAILED
+    if done and services.clock.now() > delivery.window_end + lasts:
+        return None
+    return delivery
+
+
+async def confirm(services: Services, token: str) -> Refused | None:
+    """The recipient confirms the window; None when it worked. LookupError: the link does not work."""
+    async with services.store.tx() as conn:
+        work = await _work(services, conn, token)
+        done = await confirm_verb.confirm(work)
+        return done if isinstance(done, Refused) else None
+
+
+async def times(services: Services, token: str) -> list[Slot] | Refused:
+    """The times this delivery can move to now (as the chat offers them)."""
+    async with services.store.read() as conn:
+        return await reschedule_verb.offer(await _work(services, conn, token))
+
+
+async def take(services: Services, token: str, slot: Slot) -> Promise | Refused:
+    """Move the delivery to `slot` (checked against the route as it is now); the recipient hears the new
+    window on their channel, the driver gets the changed stop."""
+    async with services.store.tx() as conn:
+        work = await _work(services, conn, token)
+        moved = await reschedule_verb.move(work, slot)
+        if isinstance(moved, Refused):
+            return moved
+        await support.tell_rescheduled(services, conn, work.delivery, moved.promise, work.now)
+        return moved.promise
+
+
+async def instruct(services: Services, token: str, place: str) -> Refused | None:
+    """Where to leave it, in the recipient's words (the driver reads them at once)."""
+    async with services.store.tx() as conn:
+        saved = await instructions_verb.instruct(await _work(services, conn, token), place)
+        return saved if isinstance(saved, Refused) else None
+
+
+async def _work(services: Services, conn: AsyncConnection, token: str) -> verbs.Work:
+    delivery = await _delivery(services, conn, token)
+    if delivery is None:
+        raise LookupError("this link does not work")
+    return await verbs.work(services, conn, delivery)

@@ -1,0 +1,182 @@
+"""The recipient's page (/t/{token}) through the real app: the link every message carries, what the page
+shows, what it lets the recipient do (the chat's verbs), and that a link that does not work shows
+nothing of any parcel."""
+
+import hashlib
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.services import Services
+from bot.store import deliveries as delivery_store
+from bot.store import links
+from bot.store.tables import deliveries, events
+from bot.store.tables import links as links_table
+from scheduler.jobs import fill_outbox
+from tests.conftest import API_KEY
+from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
+from tests.loop.test_fallback import EVENING
+
+PUBLIC = "https://doorstep.example"
+LINK = re.compile(re.escape(PUBLIC) + r"/t/([A-Za-z0-9_-]{22})")
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return Settings(
+        store={"url": f"sqlite+aiosqlite:///{db_path}"},
+        web={"api_key": API_KEY, "public_url": PUBLIC},
+        eta={"exploration": 1},
+        sandbox={"path": db_path.with_name("sandbox.db")},
+        _env_file=None,
+    )
+
+
+async def notices(services: Services, clock: ManualClock) -> dict[int, str]:
+    """The evening's pre-delivery notices go out; the token in each delivery's link."""
+    clock.set(EVENING)
+    await fill_outbox(services)
+    await services.dispatcher().drain()
+    found: dict[int, str] = {}
+    for row in await outbox_rows(services, kind="pre-delivery"):
+        match = LINK.search(row["body"])
+        assert match, row["body"]
+        found[row["delivery_id"]] = match[1]
+    return found
+
+
+async def delivery(services: Services, delivery_id: int) -> sa.RowMapping:
+    async with services.store.read() as conn:
+        query = sa.select(deliveries).where(deliveries.c.id == delivery_id)
+        return (await conn.execute(query)).mappings().one()
+
+
+async def test_every_notice_links_to_its_own_page_and_only_a_hash_is_kept(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    assert len(set(tokens.values())) == len(tokens) >= 30
+    async with planned_day.store.read() as conn:
+        kept = set((await conn.scalars(sa.select(links_table.c.token_hash))).all())
+    assert {hashlib.sha256(t.encode()).hexdigest() for t in tokens.values()} <= kept
+    assert not set(tokens.values()) & kept  # the token itself is stored nowhere
+
+    shown = await api.get(f"/t/{tokens[1]}")
+    assert shown.status_code == 200
+    row = await delivery(planned_day, 1)
+    assert row["order_id"] in shown.text
+    assert row["name"].split()[0] in shown.text
+    assert "data-window" in shown.text
+    assert "default-src 'none'" in shown.headers["content-security-policy"]
+    assert shown.headers["referrer-policy"] == "no-referrer"
+    assert "<script" not in shown.text
+
+
+@pytest.mark.parametrize("how", ["forged", "malformed", "revoked", "expired"])
+async def test_a_link_that_does_not_work_shows_nothing_of_any_parcel(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+    how: str,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    token = tokens[1]
+    row = await delivery(planned_day, 1)
+    if how == "forged":
+        token = "A" * links.TOKEN_CHARS
+    elif how == "malformed":
+        token = "../../etc/passwd"
+    elif how == "revoked":
+        async with planned_day.store.tx() as conn:
+            assert await links.revoke(conn, [1], clock.now()) == 1
+    else:
+        async with planned_day.store.tx() as conn:
+            await delivery_store.update(conn, 1, {"status": "delivered"}, clock.now())
+        clock.set(row["window_end"] + timedelta(days=planned_day.settings.web.link_days, minutes=1))
+    shown = await api.get(f"/t/{token}")
+    assert shown.status_code == 404
+    assert row["order_id"] not in shown.text
+    assert row["name"].split()[0] not in shown.text
+    acted = await api.post(f"/t/{token}/confirm", data={"csrf": "0" * 64})
+    assert acted.status_code in (303, 404)
+    assert (await delivery(planned_day, 1))["confirmed_at"] is None
+
+
+async def test_confirm_from_the_page_needs_the_page_s_own_form(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    token = (await notices(planned_day, clock))[1]
+    forged = await api.post(f"/t/{token}/confirm", data={"csrf": "0" * 64})
+    assert forged.status_code == 303
+    assert (await delivery(planned_day, 1))["confirmed_at"] is None
+
+    csrf = CSRF.search((await api.get(f"/t/{token}")).text)
+    assert csrf is not None
+    done = await api.post(f"/t/{token}/confirm", data={"csrf": csrf[1]})
+    assert (done.status_code, done.headers["location"]) == (303, f"/t/{token}?said=confirmed")
+    assert (await delivery(planned_day, 1))["confirmed_at"] is not None
+    async with planned_day.store.read() as conn:
+        query = sa.select(events.c.actor).where(
+            events.c.delivery_id == 1, events.c.kind == "delivery.confirmed"
+        )
+        assert (await conn.scalars(query)).all() == ["recipient"]
+    assert "the driver knows you expect them" in (await api.get(done.headers["location"])).text
+
+
+async def test_another_time_from_the_page_moves_the_parcel_and_tells_the_recipient(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    token = (await notices(planned_day, clock))[1]
+    before = await delivery(planned_day, 1)
+    offered = await api.get(f"/t/{token}/times")
+    assert offered.status_code == 200
+    first = re.search(
+        r'name="start" value="([^"]+)">\s*<input type="hidden" name="end" value="([^"]+)"', offered.text
+    )
+    csrf = CSRF.search(offered.text)
+    assert first is not None
+    assert csrf is not None
+
+    moved = await api.post(f"/t/{token}/times", data={"start": first[1], "end": first[2], "csrf": csrf[1]})
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/t/{token}?said=moved")
+    after = await delivery(planned_day, 1)
+    assert (after["window_start"], after["window_end"]) != (before["window_start"], before["window_end"])
+    told = await outbox_rows(planned_day, kind="rescheduled", delivery_id=1)
+    assert len(told) == 1  # the recipient hears the new window on their channel
+
+    again = await api.post(
+        f"/t/{token}/times",
+        data={"start": "2020-01-01T10:00:00+00:00", "end": "2020-01-01T11:00:00+00:00", "csrf": csrf[1]},
+    )
+    assert again.headers["location"] == f"/t/{token}?said=refused-taken"  # a made-up time moves nothing
+    assert (await delivery(planned_day, 1))["window_start"] == after["window_start"]
+
+
+async def test_instructions_from_the_page_reach_the_driver(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    token = (await notices(planned_day, clock))[1]
+    csrf = CSRF.search((await api.get(f"/t/{token}")).text)
+    assert csrf is not None
+    words = "Behind the blue gate, <b>not</b> the bins"
+    saved = await api.post(f"/t/{token}/instructions", data={"place": words, "csrf": csrf[1]})
+    assert saved.headers["location"] == f"/t/{token}?said=instructed"
+    assert (await delivery(planned_day, 1))["safe_drop"] == words
+    assert await outbox_rows(planned_day, kind="driver-notes")
+    page = (await api.get(f"/t/{token}")).text
+    assert "Behind the blue gate, &lt;b&gt;not&lt;/b&gt; the bins" in page  # their words, escaped
