@@ -18,8 +18,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.notify import catalog, phrases
 from bot.notify import format as fmt
-from bot.notify import phrases
 from bot.notify.kinds import Channel
 from bot.usecases import tracking
 from bot.usecases.rescheduling import Slot
@@ -40,36 +40,58 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Robots-Tag": "noindex",
 }
+# Every text of the page, in English; bot/locales translates them (bot/notify/catalog.py).
+SAY = {
+    "title": "Your parcel",
+    "hello": "Hi {name}, your parcel {order_id}",
+    "suits": "Does that suit you?",
+    "confirm": "Yes, that suits me",
+    "confirmed": "You confirmed this time.",
+    "other_time": "Choose another time",
+    "where": "Where to leave it",
+    "driver_reads": "The driver reads:",
+    "where_label": "Tell the driver where to leave it if you are out",
+    "save": "Save for the driver",
+    "so_far": "So far",
+    "back": "Back",
+    "no_time": "No other time is free now.",
+    "gone_title": "This link does not work",
+    "gone": "It may have expired. The messages we send you have the latest link; you can also answer them.",
+    "sorry": "Sorry: {reason}.",
+}
 # What the page says after an action: ?said=<code>, never the request's words.
 SAID = {
     "confirmed": "Thanks, the driver knows you expect them.",
     "moved": "Done: your parcel comes at the new time below. We have sent it to you as well.",
     "instructed": "Saved: the driver will read your instructions.",
 }
+# Why the page did nothing: the chat's reasons (phrases.REFUSAL), and the page's own.
 REFUSED = {
-    "done": "It has been delivered already.",
-    "closed": "This delivery is closed.",
-    "cutoff": "The window starts too soon to change it now.",
-    "taken": "That time is no longer free: choose another.",
     "expired": "This page was open too long: please try again.",
     "empty": "Write where to leave it first.",
 }
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.filters["local"] = lambda moment: moment.strftime("%a %H:%M")
-    return env
+def _say(locale: str) -> dict[str, str]:
+    return {key: catalog.translate(locale, text) for key, text in SAY.items()}
 
 
-_ENV = _environment()
+def _refusal(say: dict[str, str], locale: str, code: str) -> str | None:
+    """What the page says for a refusal code (None for a code it does not know: nothing is said)."""
+    if code in REFUSED:
+        return catalog.translate(locale, REFUSED[code])
+    reason = phrases.pick(phrases.REFUSAL, locale).get(code)
+    return say["sorry"].format(reason=reason) if reason else None
+
+
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
 
 
 def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -77,7 +99,8 @@ def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse
 
 
 def _gone(brand: str) -> HTMLResponse:
-    return _html("gone.html", 404, brand=brand)
+    """The same page for every link that does not work: in English, since it names no recipient."""
+    return _html("gone.html", 404, brand=brand, lang="en", say=SAY)
 
 
 def _csrf(request: Request, token: str) -> str:
@@ -102,20 +125,33 @@ async def page(request: Request, services: ServicesDep, token: str, said: str = 
     delivery, (start, end) = found.delivery, found.window
     zone = ZoneInfo(delivery.timezone)
     refused = said.startswith("refused-")
-    told = REFUSED.get(said.removeprefix("refused-")) if refused else SAID.get(said)
+    say = _say(delivery.locale)
+    told = (
+        _refusal(say, delivery.locale, said.removeprefix("refused-"))
+        if refused
+        else catalog.translate(delivery.locale, SAID.get(said, ""))
+    )
     return _html(
         "page.html",
         brand=brand,
-        name=delivery.name.split(" ")[0],
-        order_id=delivery.order_id,
+        lang=fmt.locale_chain(delivery.locale)[0],
+        say=say,
+        hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
         day=fmt.day(fmt.local_date(start, zone), delivery.locale),
-        window=fmt.window(start, end, zone, Channel.TELEGRAM),
+        window=fmt.window(start, end, zone, Channel.TELEGRAM),  # typographic dashes, as in the chat
         status=phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
         changeable=found.changeable,
         confirmed=delivery.confirmed_at is not None,
         instructions=found.instructions,
-        timeline=[tracking.Moment(m.at.astimezone(zone), m.what) for m in found.timeline],
-        said=told,
+        timeline=[
+            {
+                "iso": m.at.isoformat(),
+                "when": f"{fmt.day(fmt.local_date(m.at, zone), delivery.locale)} {fmt.clock(m.at, zone)}",
+                "what": catalog.translate(delivery.locale, m.what),
+            }
+            for m in found.timeline
+        ],
+        said=told or None,
         refused=refused,
         base=f"/t/{token}",
         csrf=_csrf(request, token),
@@ -145,10 +181,13 @@ async def times(request: Request, services: ServicesDep, token: str) -> Response
     zone, locale = found.delivery.timezone, found.delivery.locale
     windows = [] if isinstance(offered, Refused) else [(s.start, s.end) for s in offered]
     labelled = fmt.slots(windows, zone, locale, Channel.TELEGRAM)
-    none = REFUSED.get(offered.reason, "") if isinstance(offered, Refused) else "No other time is free now."
+    say = _say(locale)
+    none = _refusal(say, locale, offered.reason) if isinstance(offered, Refused) else say["no_time"]
     return _html(
         "times.html",
         brand=brand,
+        lang=fmt.locale_chain(locale)[0],
+        say=say,
         times=labelled,
         none=none,
         base=f"/t/{token}",

@@ -10,6 +10,8 @@ import pytest
 from bot.handlers import telegram_customer, telegram_driver
 from bot.notify import buttons, catalog, phrases
 from bot.notify.segments import encoding_of
+from bot.usecases import tracking
+from bot.web import track
 
 TABLES: list[Mapping[Any, str]] = [
     phrases.STATUS,
@@ -22,6 +24,10 @@ TABLES: list[Mapping[Any, str]] = [
     buttons.REASON_LABELS,
     telegram_customer.SAY,
     telegram_driver.SAY,
+    track.SAY,
+    track.SAID,
+    track.REFUSED,
+    tracking.SHOWN,
 ]
 IN_CODE = {text for table in TABLES for text in table.values() if text}
 TRANSLATED = [language for language in catalog.languages() if language != catalog.SOURCE]

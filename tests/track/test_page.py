@@ -180,3 +180,18 @@ async def test_instructions_from_the_page_reach_the_driver(
     assert await outbox_rows(planned_day, kind="driver-notes")
     page = (await api.get(f"/t/{token}")).text
     assert "Behind the blue gate, &lt;b&gt;not&lt;/b&gt; the bins" in page  # their words, escaped
+
+
+async def test_the_page_speaks_the_recipient_s_language(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    async with planned_day.store.tx() as conn:
+        await delivery_store.update(conn, 1, {"locale": "de-AT"}, clock.now())
+    token = (await notices(planned_day, clock))[1]
+    shown = (await api.get(f"/t/{token}")).text
+    assert '<html lang="de-AT">' in shown
+    assert "Passt Ihnen das?" in shown
+    assert "Andere Zeit wählen" in shown
+    assert "Does that suit you?" not in shown
