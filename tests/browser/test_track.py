@@ -1,0 +1,89 @@
+"""The recipient's page in a phone-sized chromium (390x844): the link from the SMS, the window and the
+status, another time taken (and the SMS that confirms it), instructions that reach the driver, and a
+forged link that shows nothing. Every request the page makes stays on Doorstep's origin."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from bot.clock import ManualClock
+from bot.services import Services
+from bot.store import deliveries as delivery_store
+from tests.browser.conftest import Shot
+from tests.loop.conftest import outbox_rows
+from tests.track.test_page import LINK, notices
+from tests.track.test_page import settings as track_settings
+
+__all__ = ["settings"]
+settings = track_settings  # a public URL: the messages link to the page
+
+
+@pytest.fixture
+async def phone(browser: Browser, site: str) -> AsyncIterator[tuple[Page, list[str]]]:
+    """A phone-sized page, and every URL it requests."""
+    context = await browser.new_context(base_url=site, viewport={"width": 390, "height": 844})
+    requested: list[str] = []
+    page = await context.new_page()
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        yield page, requested
+    finally:
+        await context.close()
+
+
+async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_driver(
+    planned_day: Services,
+    clock: ManualClock,
+    phone: tuple[Page, list[str]],
+    site: str,
+    shot: Shot,
+) -> None:
+    page, requested = phone
+    await notices(planned_day, clock)
+    (sms,) = [s for s in planned_day.sandbox.sent() if s.kind == "pre-delivery" and "/t/" in s.body][:1]
+    token = LINK.search(sms.body)
+    assert token is not None
+    mine = [r for r in await outbox_rows(planned_day, kind="pre-delivery") if token[1] in r["body"]]
+    delivery_id = mine[0]["delivery_id"]
+
+    await page.goto(f"/t/{token[1]}")
+    before = await page.text_content("[data-window]")
+    assert before
+    assert await page.is_visible("[data-status]")
+    await shot(page, "opened")
+
+    await page.click("a[href$='/times']")
+    await shot(page, "times")
+    await page.locator("ul.times button").first.click()
+    await page.wait_for_selector("[role=status]")
+    after = await page.text_content("[data-window]")
+    assert after != before
+    await shot(page, "moved")
+    await planned_day.dispatcher().drain()
+    told = [s for s in planned_day.sandbox.sent() if s.kind == "rescheduled" and s.address == sms.address]
+    assert len(told) == 1
+    assert after is not None
+    assert after.split(", ")[-1].replace("–", "-") in told[0].body  # the SMS says the window the page shows
+
+    await page.fill("#place", "Behind the blue gate, please")
+    await page.click("form[action$='/instructions'] button")
+    await page.wait_for_selector("[data-instructions]")
+    await shot(page, "instructed")
+    notes = await outbox_rows(planned_day, kind="driver-notes")
+    assert any(
+        "Behind the blue gate" in n["body"]
+        for n in notes
+        if delivery_id in n["payload"].get("deliveries", [])
+    )
+
+    await page.goto("/t/" + "A" * 22)
+    assert await page.is_visible("text=This link does not work")
+    async with planned_day.store.read() as conn:
+        found = await delivery_store.get(conn, delivery_id)
+    assert found is not None
+    assert found.order_id not in await page.content()
+    await shot(page, "forged")
+
+    assert requested
+    assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
