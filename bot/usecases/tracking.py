@@ -4,7 +4,8 @@ A link opens its delivery's page while the link is not revoked and the parcel is
 `web.link_days` after its window; anything else (forged, revoked, expired) is `None`, and the page
 says only that the link does not work. The actions are the chat's verbs (bot/usecases/verbs), acted
 by the recipient: confirm, take another time (one the route can honour, offered as in the chat; the
-recipient then gets the new window on their channel, as when they move it by SMS), where to leave it.
+recipient then gets the new window on their channel, as when they move it by SMS), where to leave it,
+the access code (never shown back); after delivery, a rating with a comment, or "I did not get it".
 """
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.usecases.verbs import confirm as confirm_verb
 from bot.usecases.verbs import instructions as instructions_verb
+from bot.usecases.verbs import rate as rate_verb
 from bot.usecases.verbs import reschedule as reschedule_verb
+from bot.usecases.verbs import support as support_verb
 
 # What the page's timeline shows of a delivery's events (the rest is for staff).
 SHOWN = {
@@ -120,6 +123,29 @@ async def instruct(services: Services, token: str, place: str) -> Refused | None
     async with services.store.tx() as conn:
         saved = await instructions_verb.instruct(await _work(services, conn, token), place)
         return saved if isinstance(saved, Refused) else None
+
+
+async def give_code(services: Services, token: str, code: str) -> Refused | None:
+    """The access code for the driver's stop card (never shown back, never logged). ValueError: not a code."""
+    code = code.strip().upper()
+    if not support.ACCESS_CODE.fullmatch(code):
+        raise ValueError("not an access code")
+    async with services.store.tx() as conn:
+        saved = await instructions_verb.instruct(await _work(services, conn, token), code=code)
+        return saved if isinstance(saved, Refused) else None
+
+
+async def rate(services: Services, token: str, stars: int, comment: str = "") -> Refused | None:
+    """1-5 stars after delivery, with what they add; a low one reaches support."""
+    async with services.store.tx() as conn:
+        rated = await rate_verb.rate(await _work(services, conn, token), stars, comment.strip())
+        return rated if isinstance(rated, Refused) else None
+
+
+async def not_received(services: Services, token: str) -> None:
+    """Marked delivered, but they do not have it: support looks into it."""
+    async with services.store.tx() as conn:
+        await support_verb.report_not_received(await _work(services, conn, token))
 
 
 async def _work(services: Services, conn: AsyncConnection, token: str) -> verbs.Work:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.domain.deliveries import Status
 from bot.notify import catalog, phrases
 from bot.notify import format as fmt
 from bot.notify.kinds import Channel
@@ -58,17 +59,32 @@ SAY = {
     "gone_title": "This link does not work",
     "gone": "It may have expired. The messages we send you have the latest link; you can also answer them.",
     "sorry": "Sorry: {reason}.",
+    "code": "Access code for the door or gate",
+    "code_save": "Save the code",
+    "code_note": "Only the driver of this delivery sees it.",
+    "delivered": "Delivered.",
+    "how": "How did we do?",
+    "stars": "{n} of 5",
+    "comment": "Anything to add? (optional)",
+    "send_rating": "Send",
+    "rated": "You rated this delivery {n} of 5. Thank you!",
+    "missing": "Not there?",
+    "missing_button": "I did not get my parcel",
 }
 # What the page says after an action: ?said=<code>, never the request's words.
 SAID = {
     "confirmed": "Thanks, the driver knows you expect them.",
     "moved": "Done: your parcel comes at the new time below. We have sent it to you as well.",
     "instructed": "Saved: the driver will read your instructions.",
+    "coded": "Saved: only the driver will see your access code.",
+    "rated": "Thank you for your rating.",
+    "reported": "We are looking into it and will get back to you.",
 }
 # Why the page did nothing: the chat's reasons (phrases.REFUSAL), and the page's own.
 REFUSED = {
     "expired": "This page was open too long: please try again.",
     "empty": "Write where to leave it first.",
+    "bad_code": "An access code is 2 to 12 letters, digits, # or *.",
 }
 
 
@@ -141,6 +157,8 @@ async def page(request: Request, services: ServicesDep, token: str, said: str = 
         window=fmt.window(start, end, zone, Channel.TELEGRAM),  # typographic dashes, as in the chat
         status=phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
         changeable=found.changeable,
+        delivered=delivery.status is Status.DELIVERED,
+        rating=delivery.rating,
         confirmed=delivery.confirmed_at is not None,
         instructions=found.instructions,
         timeline=[
@@ -236,3 +254,53 @@ async def instructions(
     except LookupError:
         return _gone(services.settings.messages.brand)
     return _back(token, f"refused-{refused.reason}" if refused else "instructed")
+
+
+@router.post("/t/{token}/code")
+async def code(
+    request: Request,
+    services: ServicesDep,
+    token: str,
+    access_code: Annotated[str, Form(max_length=40)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if _forged(request, token, csrf):
+        return _back(token, "refused-expired")
+    try:
+        refused = await tracking.give_code(services, token, access_code)
+    except ValueError:
+        return _back(token, "refused-bad_code")
+    except LookupError:
+        return _gone(services.settings.messages.brand)
+    return _back(token, f"refused-{refused.reason}" if refused else "coded")
+
+
+@router.post("/t/{token}/rating")
+async def rating(
+    request: Request,
+    services: ServicesDep,
+    token: str,
+    stars: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if _forged(request, token, csrf):
+        return _back(token, "refused-expired")
+    try:
+        refused = await tracking.rate(services, token, stars, comment)
+    except LookupError:
+        return _gone(services.settings.messages.brand)
+    return _back(token, f"refused-{refused.reason}" if refused else "rated")
+
+
+@router.post("/t/{token}/missing")
+async def missing(
+    request: Request, services: ServicesDep, token: str, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    if _forged(request, token, csrf):
+        return _back(token, "refused-expired")
+    try:
+        await tracking.not_received(services, token)
+    except LookupError:
+        return _gone(services.settings.messages.brand)
+    return _back(token, "reported")

@@ -20,8 +20,10 @@ from bot.store.tables import deliveries, events
 from bot.store.tables import links as links_table
 from scheduler.jobs import fill_outbox
 from tests.conftest import API_KEY
-from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
+from tests.loop.conftest import MORNING, outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
 from tests.loop.test_fallback import EVENING
+from tests.sms.test_fault_gaps import open_escalations
+from tests.sms.test_silent_misreads import deliver_first_stop
 
 PUBLIC = "https://doorstep.example"
 LINK = re.compile(re.escape(PUBLIC) + r"/t/([A-Za-z0-9_-]{22})")
@@ -195,3 +197,61 @@ async def test_the_page_speaks_the_recipient_s_language(
     assert "Passt Ihnen das?" in shown
     assert "Andere Zeit wählen" in shown
     assert "Does that suit you?" not in shown
+
+
+async def form_token(api: httpx.AsyncClient, token: str) -> str:
+    found = CSRF.search((await api.get(f"/t/{token}")).text)
+    assert found is not None
+    return found[1]
+
+
+async def test_an_access_code_from_the_page_reaches_the_driver_and_is_never_shown_back(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    token = (await notices(planned_day, clock))[1]
+    csrf = await form_token(api, token)
+    bad = await api.post(f"/t/{token}/code", data={"access_code": "no way!", "csrf": csrf})
+    assert bad.headers["location"] == f"/t/{token}?said=refused-bad_code"
+    assert (await delivery(planned_day, 1))["access_code"] is None
+
+    saved = await api.post(f"/t/{token}/code", data={"access_code": "4711#", "csrf": csrf})
+    assert saved.headers["location"] == f"/t/{token}?said=coded"
+    assert (await delivery(planned_day, 1))["access_code"] == "4711#"
+    (note,) = await outbox_rows(planned_day, kind="driver-notes")
+    assert "4711#" in note["body"]  # the driver's stop card
+    assert "4711" not in (await api.get(saved.headers["location"])).text
+    async with planned_day.store.read() as conn:
+        logged = (await conn.execute(sa.select(events.c.data).where(events.c.delivery_id == 1))).all()
+    assert "4711" not in repr(logged)
+
+
+async def test_after_delivery_the_page_takes_a_rating_and_a_missing_parcel_report(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    clock.set(MORNING)  # the delivery day
+    delivered = await deliver_first_stop(planned_day, clock)
+    token = tokens[delivered]
+    page = (await api.get(f"/t/{token}")).text
+    assert 'action="/t/' + token + '/rating"' in page
+    assert "/times" not in page  # nothing to change any more
+
+    csrf = await form_token(api, token)
+    rated = await api.post(
+        f"/t/{token}/rating", data={"stars": "2", "comment": "left in the rain", "csrf": csrf}
+    )
+    assert rated.headers["location"] == f"/t/{token}?said=rated"
+    row = await delivery(planned_day, delivered)
+    assert (row["rating"], row["rating_comment"]) == (2, "left in the rain")
+    assert "data-rating" in (await api.get(f"/t/{token}")).text
+    assert (await api.post(f"/t/{token}/rating", data={"stars": "9", "csrf": csrf})).status_code == 422
+
+    reported = await api.post(f"/t/{token}/missing", data={"csrf": csrf})
+    assert reported.headers["location"] == f"/t/{token}?said=reported"
+    raised = [(kind, d) for kind, d, _ in await open_escalations(planned_day)]
+    assert ("low_rating", delivered) in raised
+    assert ("not_received", delivered) in raised
