@@ -31,7 +31,7 @@ from bot.notify import format as fmt
 from bot.notify.compose import To, first_name, pick_contact
 from bot.notify.kinds import Channel, Kind
 from bot.services import Services
-from bot.store import audit, contacts, escalations, events, outbox, promises
+from bot.store import audit, contacts, escalations, events, links, outbox, promises
 from bot.store import deliveries as delivery_store
 from bot.store.staff import StaffUser
 from bot.store.tables import inbox
@@ -289,6 +289,15 @@ def _place_typed(safe_drop: str, delivery: Delivery) -> str:
         return ""
     said = f"The place holds a hidden code ({BLOT}): write the place out in full, or give the code below."
     raise UseCaseError(said, field="safe_drop")
+
+
+async def revoke_links(services: Services, staff: StaffUser, delivery_id: int) -> int:
+    """Every link to the recipient's page of this delivery stops working; returns how many did."""
+    async with services.store.tx() as conn:
+        delivery, now = await _delivery(conn, delivery_id), services.clock.now()
+        revoked = await links.revoke(conn, [delivery.id], now)
+        await _done(conn, now, staff, "links.revoked", delivery.id, {"revoked": revoked})
+        return revoked
 
 
 async def assign_to_me(services: Services, staff: StaffUser, escalation_id: int) -> None:

@@ -66,16 +66,23 @@ async def open_page(services: Services, token: str) -> Page | None:
     """The page behind `token`, or None for a link that does not work (nothing said of why)."""
     async with services.store.read() as conn:
         delivery = await _delivery(services, conn, token)
-        if delivery is None:
-            return None
-        work = await verbs.work(services, conn, delivery)
-        shown = [
-            Moment(e.at, SHOWN[e.kind])
-            for e in await events.for_delivery(conn, delivery.id)
-            if e.kind in SHOWN
-        ]
-        instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
-        return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+        return await _page(services, conn, delivery) if delivery is not None else None
+
+
+async def page_of(services: Services, delivery_id: int) -> Page | None:
+    """The page as the recipient of `delivery_id` sees it, for support staff (no link needed)."""
+    async with services.store.read() as conn:
+        delivery = await delivery_store.get(conn, delivery_id)
+        return await _page(services, conn, delivery) if delivery is not None else None
+
+
+async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -> Page:
+    work = await verbs.work(services, conn, delivery)
+    shown = [
+        Moment(e.at, SHOWN[e.kind]) for e in await events.for_delivery(conn, delivery.id) if e.kind in SHOWN
+    ]
+    instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
+    return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
 
 
 async def _delivery(services: Services, conn: AsyncConnection, token: str) -> Delivery | None:

@@ -22,6 +22,7 @@ from bot.domain.deliveries import Status
 from bot.notify import catalog, phrases
 from bot.notify import format as fmt
 from bot.notify.kinds import Channel
+from bot.services import Services
 from bot.usecases import tracking
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
@@ -134,10 +135,16 @@ def _back(token: str, said: str) -> RedirectResponse:
 
 @router.get("/t/{token}")
 async def page(request: Request, services: ServicesDep, token: str, said: str = "") -> Response:
-    brand = services.settings.messages.brand
     found = await tracking.open_page(services, token)
     if found is None:
-        return _gone(brand)
+        return _gone(services.settings.messages.brand)
+    return render_page(request, services, found, token=token, said=said)
+
+
+def render_page(
+    request: Request, services: Services, found: tracking.Page, *, token: str | None, said: str = ""
+) -> HTMLResponse:
+    """The page of `found`; without a `token` (support staff looking), read-only: no form at all."""
     delivery, (start, end) = found.delivery, found.window
     zone = ZoneInfo(delivery.timezone)
     refused = said.startswith("refused-")
@@ -149,15 +156,16 @@ async def page(request: Request, services: ServicesDep, token: str, said: str = 
     )
     return _html(
         "page.html",
-        brand=brand,
+        brand=services.settings.messages.brand,
         lang=fmt.locale_chain(delivery.locale)[0],
         say=say,
         hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
         day=fmt.day(fmt.local_date(start, zone), delivery.locale),
         window=fmt.window(start, end, zone, Channel.TELEGRAM),  # typographic dashes, as in the chat
         status=phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
-        changeable=found.changeable,
+        changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
+        forms=token is not None,
         rating=delivery.rating,
         confirmed=delivery.confirmed_at is not None,
         instructions=found.instructions,
@@ -172,7 +180,7 @@ async def page(request: Request, services: ServicesDep, token: str, said: str = 
         said=told or None,
         refused=refused,
         base=f"/t/{token}",
-        csrf=_csrf(request, token),
+        csrf=_csrf(request, token) if token else "",
     )
 
 

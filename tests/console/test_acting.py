@@ -311,10 +311,11 @@ async def test_the_partial_renders_every_form_with_its_token_and_escapes_what_it
         .render(delivery=found.header, csrf_token="t0ken", view=View(code=found.header.access_code))
     )
     forms = html.count("<form ")
-    assert forms == 3  # reply, resume (paused), instructions; rescheduling starts from the slots link
+    assert forms == 4  # reply, resume (paused), revoke links, instructions; rescheduling starts from a link
     assert html.count('name="csrf_token" value="t0ken"') == forms
     assert 'action="/console/deliveries/8/resume"' in html
     assert 'href="/console/deliveries/8/slots"' in html
+    assert 'action="/console/deliveries/8/revoke-links"' in html
     assert "<script>x</script>" not in html
     assert "&lt;script&gt;" in html
     async with planned_day.store.read() as conn:

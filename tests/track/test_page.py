@@ -11,15 +11,17 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from bot.app import App
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.services import Services
+from bot.store import audit, links
 from bot.store import deliveries as delivery_store
-from bot.store import links
 from bot.store.tables import deliveries, events
 from bot.store.tables import links as links_table
 from scheduler.jobs import fill_outbox
 from tests.conftest import API_KEY
+from tests.console.conftest import add_staff, csrf_of, sign_in
 from tests.loop.conftest import MORNING, outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
 from tests.loop.test_fallback import EVENING
 from tests.sms.test_fault_gaps import open_escalations
@@ -255,3 +257,34 @@ async def test_after_delivery_the_page_takes_a_rating_and_a_missing_parcel_repor
     raised = [(kind, d) for kind, d, _ in await open_escalations(planned_day)]
     assert ("low_rating", delivered) in raised
     assert ("not_received", delivered) in raised
+
+
+async def test_support_sees_the_page_read_only_and_can_revoke_every_link(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    app: App,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    await add_staff(app, "alice", "agent")
+    transport = httpx.ASGITransport(app=app.web)
+    async with httpx.AsyncClient(transport=transport, base_url="https://doorstep.example") as console:
+        await sign_in(console, "alice")
+        shown = await console.get("/console/deliveries/1/recipient-page")
+        assert shown.status_code == 200
+        assert "data-window" in shown.text
+        assert "<form" not in shown.text  # looking, not acting for them
+        actions = await console.get("/console/deliveries/1")
+        assert 'href="/console/deliveries/1/recipient-page"' in actions.text
+
+        revoked = await console.post(
+            "/console/deliveries/1/revoke-links", data={"csrf_token": csrf_of(actions)}
+        )
+        assert revoked.status_code == 303
+    assert (await api.get(f"/t/{tokens[1]}")).status_code == 404
+    assert (await api.get(f"/t/{tokens[2]}")).status_code == 200  # others' links still work
+    async with planned_day.store.read() as conn:
+        entries = await audit.entries(conn)
+    assert [(e.action, e.delivery_id, e.detail) for e in entries if e.action == "links.revoked"] == [
+        ("links.revoked", 1, {"revoked": 1})
+    ]

@@ -19,9 +19,10 @@ from bot.notify import format as fmt
 from bot.notify.kinds import Channel
 from bot.store import deliveries as delivery_store
 from bot.store import staff as staff_store
-from bot.usecases import support
+from bot.usecases import support, tracking
 from bot.usecases.errors import ConflictError, NotFoundError, UseCaseError
 from bot.usecases.rescheduling import Slot
+from bot.web import track
 from bot.web.console.auth import StaffDep, safe_next
 from bot.web.console.privacy import View
 from bot.web.console.templates import flash, render
@@ -195,6 +196,31 @@ async def instructions(
         # The code typed is not shown again: an agent may not see codes (admins reveal them elsewhere).
         return await _again(request, services, delivery_id, exc, safe_drop=safe_drop[:1000])
     said = "Instructions saved" + ("; the driver gets a note." if noted else " (not on a route yet).")
+    return _back(request, said, next, delivery_page(delivery_id))
+
+
+@router.get("/deliveries/{delivery_id}/recipient-page")
+async def recipient_page(
+    request: Request, services: ServicesDep, user: StaffDep, delivery_id: int
+) -> Response:
+    """The recipient's page as they see it, read-only (no link is made for it)."""
+    found = await tracking.page_of(services, delivery_id)
+    if found is None:
+        return render(
+            request, "message.html", 404, title="Not found", text=f"There is no delivery {delivery_id}."
+        )
+    return track.render_page(request, services, found, token=None)
+
+
+@router.post("/deliveries/{delivery_id}/revoke-links")
+async def revoke_links(
+    request: Request, services: ServicesDep, user: StaffDep, delivery_id: int, next: FormText = ""
+) -> Response:
+    try:
+        revoked = await support.revoke_links(services, user, delivery_id)
+    except UseCaseError as exc:
+        return await _again(request, services, delivery_id, exc)
+    said = f"{revoked} link{'s' if revoked != 1 else ''} to the recipient's page revoked."
     return _back(request, said, next, delivery_page(delivery_id))
 
 
