@@ -54,7 +54,7 @@ def create_web_app(services: Services, api_key: str, supervisor: Supervisor | No
             module, _, name = spec.webhook.partition(":")
             app.include_router(getattr(importlib.import_module(module), name))
     app.include_router(health.router)
-    app.include_router(track.router)
+    track.install(app)
     console.install(app)
     return app
 

@@ -8,6 +8,7 @@ Telegram bot. Routes read it with `of(request)`, never by attribute names on Sta
 import asyncio
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from jinja2 import Environment
@@ -18,6 +19,7 @@ from bot.services import Services
 from bot.supervise import Supervisor
 from bot.usecases.inbound import Answerer, GroupCommit
 from bot.web.refused import RefusedWebhooks
+from bot.web.throttle import Throttle
 
 
 @dataclass
@@ -33,6 +35,9 @@ class WebState:
     answerer: Answerer | None = None  # answers what the webhooks stored; they nudge it
     telegram: TelegramIn | None = None  # with a bot token: the bot and its dispatcher
     telegram_secret: str | None = None  # what Telegram sends in X-Telegram-Bot-Api-Secret-Token
+    # The recipient's page (bot/web/track.py): requests a minute per link, and per client address.
+    page_per_link: Throttle = field(default_factory=lambda: Throttle(30, timedelta(minutes=1)))
+    page_per_address: Throttle = field(default_factory=lambda: Throttle(120, timedelta(minutes=1)))
     readyz_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     readyz_last: tuple[float, Report] | None = None  # (when the last check began, what it found)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -29,7 +29,20 @@ from bot.usecases.verbs import Refused
 from bot.web import state
 from bot.web.deps import ServicesDep
 
-router = APIRouter(include_in_schema=False)
+
+class TooManyError(Exception):
+    """Over the page's request limit for this link or this address."""
+
+
+async def _throttled(request: Request, services: ServicesDep) -> None:
+    now, token = services.clock.now(), request.path_params.get("token", "")
+    address = request.client.host if request.client else "unknown"
+    limits = state.of(request)
+    if not limits.page_per_address.allow(address, now) or not limits.page_per_link.allow(token, now):
+        raise TooManyError
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_throttled)])
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "track"
 HEADERS = {
     "Content-Security-Policy": (
@@ -60,6 +73,8 @@ SAY = {
     "gone_title": "This link does not work",
     "gone": "It may have expired. The messages we send you have the latest link; you can also answer them.",
     "sorry": "Sorry: {reason}.",
+    "slow_title": "Too many requests",
+    "slow": "Please wait a minute and try again.",
     "code": "Access code for the door or gate",
     "code_save": "Save the code",
     "code_note": "Only the driver of this delivery sees it.",
@@ -113,6 +128,19 @@ _ENV = Environment(
 
 def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(_ENV.get_template(template).render(**context), status_code, headers=HEADERS)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the page, with its answer to a client over the limits."""
+    app.include_router(router)
+    app.add_exception_handler(TooManyError, _too_many)
+
+
+async def _too_many(request: Request, exc: Exception) -> Response:
+    brand = state.of(request).services.settings.messages.brand
+    page = _html("slow.html", 429, brand=brand, lang="en", say=SAY)
+    page.headers["Retry-After"] = "60"
+    return page
 
 
 def _gone(brand: str) -> HTMLResponse:

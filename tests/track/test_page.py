@@ -288,3 +288,20 @@ async def test_support_sees_the_page_read_only_and_can_revoke_every_link(
     assert [(e.action, e.delivery_id, e.detail) for e in entries if e.action == "links.revoked"] == [
         ("links.revoked", 1, {"revoked": 1})
     ]
+
+
+async def test_a_link_hammered_is_slowed_down_and_works_again_a_minute_later(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    answers = [(await api.get(f"/t/{tokens[1]}")).status_code for _ in range(31)]
+    assert answers == [200] * 30 + [429]
+    slowed = await api.get(f"/t/{tokens[1]}")
+    assert slowed.headers["retry-after"] == "60"
+    assert (await api.get(f"/t/{tokens[2]}")).status_code == 200  # another link from the same address
+    forged = [(await api.get(f"/t/{'B' * 21}{n % 10}")).status_code for n in range(120)]
+    assert forged[-1] == 429  # guessing links from one address is slowed down as well
+    clock.advance(timedelta(minutes=1, seconds=1))
+    assert (await api.get(f"/t/{tokens[1]}")).status_code == 200
