@@ -3,6 +3,7 @@ status, another time taken (and the SMS that confirms it), instructions that rea
 forged link that shows nothing. Every request the page makes stays on Doorstep's origin."""
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -19,10 +20,16 @@ __all__ = ["settings"]
 settings = track_settings  # a public URL: the messages link to the page
 
 
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"  # package.json
+
+
 @pytest.fixture
 async def phone(browser: Browser, site: str) -> AsyncIterator[tuple[Page, list[str]]]:
-    """A phone-sized page, and every URL it requests."""
-    context = await browser.new_context(base_url=site, viewport={"width": 390, "height": 844})
+    """A phone-sized page, and every URL it requests. (The page's CSP allows no script: axe-core is
+    injected past it, by the browser, for the accessibility check only.)"""
+    context = await browser.new_context(
+        base_url=site, viewport={"width": 390, "height": 844}, bypass_csp=True
+    )
     requested: list[str] = []
     page = await context.new_page()
     page.on("request", lambda request: requested.append(request.url))
@@ -30,6 +37,15 @@ async def phone(browser: Browser, site: str) -> AsyncIterator[tuple[Page, list[s
         yield page, requested
     finally:
         await context.close()
+
+
+async def serious_violations(page: Page) -> list[str]:
+    """What axe-core (the engine of @axe-core/playwright) finds serious or critical on the page."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} not found: `npm ci` installs it (./dev test does)")
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate("async () => (await axe.run(document)).violations")
+    return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
 
 
 async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_driver(
@@ -52,14 +68,17 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
     assert before
     assert await page.is_visible("[data-status]")
     await shot(page, "opened")
+    assert await serious_violations(page) == []
 
     await page.click("a[href$='/times']")
     await shot(page, "times")
+    assert await serious_violations(page) == []
     await page.locator("ul.times button").first.click()
     await page.wait_for_selector("[role=status]")
     after = await page.text_content("[data-window]")
     assert after != before
     await shot(page, "moved")
+    assert await serious_violations(page) == []
     await planned_day.dispatcher().drain()
     told = [s for s in planned_day.sandbox.sent() if s.kind == "rescheduled" and s.address == sms.address]
     assert len(told) == 1
@@ -84,6 +103,7 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
     assert found is not None
     assert found.order_id not in await page.content()
     await shot(page, "forged")
+    assert await serious_violations(page) == []
 
     assert requested
     assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
