@@ -5,7 +5,8 @@ A link opens its delivery's page while the link is not revoked and the parcel is
 says only that the link does not work. The actions are the chat's verbs (bot/usecases/verbs), acted
 by the recipient: confirm, take another time (one the route can honour, offered as in the chat; the
 recipient then gets the new window on their channel, as when they move it by SMS), where to leave it,
-the access code (never shown back); after delivery, a rating with a comment, or "I did not get it".
+the access code (never shown back); after delivery, a rating with a comment, or "I did not get it";
+and at any time a message to support.
 """
 
 from dataclasses import dataclass
@@ -153,6 +154,13 @@ async def not_received(services: Services, token: str) -> None:
     """Marked delivered, but they do not have it: support looks into it."""
     async with services.store.tx() as conn:
         await support_verb.report_not_received(await _work(services, conn, token))
+
+
+async def write(services: Services, token: str, text: str) -> None:
+    """A question or a request in their words: support reads it on the queue and answers on the
+    recipient's channel (the console's reply)."""
+    async with services.store.tx() as conn:
+        await support_verb.ask_for_person(await _work(services, conn, token), f"on their page: {text[:500]}")
 
 
 async def _work(services: Services, conn: AsyncConnection, token: str) -> verbs.Work:

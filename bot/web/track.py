@@ -86,6 +86,10 @@ SAY = {
     "rated": "You rated this delivery {n} of 5. Thank you!",
     "missing": "Not there?",
     "missing_button": "I did not get my parcel",
+    "write": "Write to us",
+    "write_label": "Your question or request",
+    "write_send": "Send to our team",
+    "write_note": "A person reads it and answers you by message.",
 }
 # What the page says after an action: ?said=<code>, never the request's words.
 SAID = {
@@ -95,12 +99,14 @@ SAID = {
     "coded": "Saved: only the driver will see your access code.",
     "rated": "Thank you for your rating.",
     "reported": "We are looking into it and will get back to you.",
+    "written": "Thanks: a person on our team will answer you by message.",
 }
 # Why the page did nothing: the chat's reasons (phrases.REFUSAL), and the page's own.
 REFUSED = {
     "expired": "This page was open too long: please try again.",
     "empty": "Write where to leave it first.",
     "bad_code": "An access code is 2 to 12 letters, digits, # or *.",
+    "empty_text": "Write your message first.",
 }
 
 
@@ -340,3 +346,22 @@ async def missing(
     except LookupError:
         return _gone(services.settings.messages.brand)
     return _back(token, "reported")
+
+
+@router.post("/t/{token}/write")
+async def write(
+    request: Request,
+    services: ServicesDep,
+    token: str,
+    text: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if _forged(request, token, csrf):
+        return _back(token, "refused-expired")
+    if not text.strip():
+        return _back(token, "refused-empty_text")
+    try:
+        await tracking.write(services, token, text.strip())
+    except LookupError:
+        return _gone(services.settings.messages.brand)
+    return _back(token, "written")

@@ -305,3 +305,22 @@ async def test_a_link_hammered_is_slowed_down_and_works_again_a_minute_later(
     assert forged[-1] == 429  # guessing links from one address is slowed down as well
     clock.advance(timedelta(minutes=1, seconds=1))
     assert (await api.get(f"/t/{tokens[1]}")).status_code == 200
+
+
+async def test_what_they_write_on_the_page_reaches_support_with_their_words(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    token = (await notices(planned_day, clock))[1]
+    csrf = await form_token(api, token)
+    empty = await api.post(f"/t/{token}/write", data={"text": "   ", "csrf": csrf})
+    assert empty.headers["location"] == f"/t/{token}?said=refused-empty_text"
+    sent = await api.post(
+        f"/t/{token}/write", data={"text": "Can you take my old parcel back?", "csrf": csrf}
+    )
+    assert sent.headers["location"] == f"/t/{token}?said=written"
+    assert await open_escalations(planned_day) == [
+        ("person", 1, "on their page: Can you take my old parcel back?")
+    ]
+    assert "a person on our team will answer you" in (await api.get(sent.headers["location"])).text
