@@ -21,6 +21,7 @@ from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, links
 from bot.usecases import support, verbs
+from bot.usecases.day import load_day
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.usecases.verbs import confirm as confirm_verb
@@ -28,6 +29,7 @@ from bot.usecases.verbs import instructions as instructions_verb
 from bot.usecases.verbs import rate as rate_verb
 from bot.usecases.verbs import reschedule as reschedule_verb
 from bot.usecases.verbs import support as support_verb
+from eta.windows import promised_window
 
 # What the page's timeline shows of a delivery's events (the rest is for staff).
 SHOWN = {
@@ -55,6 +57,10 @@ class Page:
     instructions: str  # as the driver reads them, any code in them hidden
     timeline: list[Moment]  # oldest first
     changeable: bool  # the time and the instructions may still be changed
+    # Once the van is out: the narrowed window (as the out-for-delivery message gives it, from the route
+    # as it is now) and how many stops come before this one.
+    live: tuple[datetime, datetime] | None = None
+    stops_before: int | None = None
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -79,11 +85,37 @@ async def page_of(services: Services, delivery_id: int) -> Page | None:
 
 async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -> Page:
     work = await verbs.work(services, conn, delivery)
+    live, before = (
+        await _on_its_way(services, conn, delivery, work) if delivery.status in ON_ITS_WAY else (None, None)
+    )
     shown = [
         Moment(e.at, SHOWN[e.kind]) for e in await events.for_delivery(conn, delivery.id) if e.kind in SHOWN
     ]
     instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
-    return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+    return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None, live, before)
+
+
+ON_ITS_WAY = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
+LEARNED_AGE = timedelta(minutes=5)  # as the scheduler's narrowed windows (scheduler/jobs.py)
+
+
+async def _on_its_way(
+    services: Services, conn: AsyncConnection, delivery: Delivery, work: verbs.Work
+) -> tuple[tuple[datetime, datetime] | None, int | None]:
+    """The narrowed window and the stops before this one, from the day's route as it is now."""
+    day = await load_day(conn, delivery.date)
+    if day is None or work.promise is None:
+        return None, None
+    day = await services.learner().attach(conn, day, work.now, max_age=LEARNED_AGE)
+    route, stop = day.route_of(delivery.id), day.stop_of(delivery.id)
+    if route is None or stop is None:
+        return None, None
+    ahead = [s.delivery_id for s in day.remaining(route)]
+    width = timedelta(minutes=services.settings.messages.out_for_delivery_window_minutes)
+    errors = day.learned.errors(stop.planned_arrival - work.now)
+    promised = (work.promise.start, work.promise.end)
+    live = promised_window(stop.planned_arrival, promised, width, errors=errors)
+    return live, ahead.index(delivery.id) if delivery.id in ahead else 0
 
 
 async def _delivery(services: Services, conn: AsyncConnection, token: str) -> Delivery | None:

@@ -86,6 +86,9 @@ SAY = {
     "rated": "You rated this delivery {n} of 5. Thank you!",
     "missing": "Not there?",
     "missing_button": "I did not get my parcel",
+    "live": "On its way: expected {window}",
+    "next_stop": "Yours is the next stop.",
+    "stops_before": "{n} stops before yours.",
     "write": "Write to us",
     "write_label": "Your question or request",
     "write_send": "Send to our team",
@@ -197,6 +200,14 @@ def render_page(
         day=fmt.day(fmt.local_date(start, zone), delivery.locale),
         window=fmt.window(start, end, zone, Channel.TELEGRAM),  # typographic dashes, as in the chat
         status=phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
+        live=say["live"].format(window=fmt.window(*found.live, zone, Channel.TELEGRAM)) if found.live else "",
+        stops=(
+            ""
+            if found.stops_before is None
+            else say["next_stop"]
+            if found.stops_before == 0
+            else say["stops_before"].format(n=found.stops_before)
+        ),
         changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
         forms=token is not None,

@@ -19,10 +19,12 @@ from bot.store import audit, links
 from bot.store import deliveries as delivery_store
 from bot.store.tables import deliveries, events
 from bot.store.tables import links as links_table
+from bot.usecases import progress
 from scheduler.jobs import fill_outbox
 from tests.conftest import API_KEY
 from tests.console.conftest import add_staff, csrf_of, sign_in
 from tests.loop.conftest import MORNING, outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
+from tests.loop.test_driver_events import first_route
 from tests.loop.test_fallback import EVENING
 from tests.sms.test_fault_gaps import open_escalations
 from tests.sms.test_silent_misreads import deliver_first_stop
@@ -324,3 +326,25 @@ async def test_what_they_write_on_the_page_reaches_support_with_their_words(
         ("person", 1, "on their page: Can you take my old parcel back?")
     ]
     assert "a person on our team will answer you" in (await api.get(sent.headers["location"])).text
+
+
+async def test_once_the_van_is_out_the_page_gives_the_narrowed_window_and_the_stops_before(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    clock.set(MORNING)
+    route = await first_route(planned_day)
+    third = route.stops[2].delivery_id
+    before = (await api.get(f"/t/{tokens[third]}")).text
+    assert "data-live" not in before  # nothing live before the van leaves
+    await progress.start_route(planned_day, route.driver_id, actor="test")
+    shown = (await api.get(f"/t/{tokens[third]}")).text
+    live = re.search(r"data-live>[^<]*?(\d\d:\d\d)–(\d\d:\d\d)<", shown)
+    assert live is not None, shown
+    opens, closes = (int(t[:2]) * 60 + int(t[3:]) for t in live.groups())
+    assert closes - opens == planned_day.settings.messages.out_for_delivery_window_minutes
+    stops = re.search(r"data-stops>([^<]*)<", shown)
+    assert stops is not None
+    assert "2" in stops[1]
