@@ -16,7 +16,6 @@ from bot.notify.compose import Composer, To, first_name
 from bot.notify.kinds import Channel, Kind
 from bot.store import outbox
 from bot.usecases.day import Day
-from eta.windows import promised_window
 
 
 async def eta_edits(conn: AsyncConnection, composer: Composer, day: Day, now: datetime) -> list[NewMessage]:
@@ -49,8 +48,7 @@ async def eta_edits(conn: AsyncConnection, composer: Composer, day: Day, now: da
             first_name(delivery.name),
             recipient_id=delivery.recipient_id,
         )
-        errors = day.learned.errors(stop.planned_arrival - now)
-        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width, errors=errors)
+        start, end = day.narrowed(stop, now, width)
         fields = {"window": composer.window(to, start, end), "track_url": composer.track_url(delivery)}
         if fields["window"] == last["payload"].get("render", {}).get("fields", {}).get("window"):
             continue

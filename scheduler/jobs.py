@@ -13,7 +13,6 @@ from bot.store import contacts, outbox
 from bot.usecases import driver_cards
 from bot.usecases.day import ON_BOARD, Day, load_day
 from bot.usecases.pending import take_in_pending
-from eta.windows import promised_window
 from scheduler.due import Due, StopFacts, due
 from scheduler.edits import eta_edits
 from scheduler.notes_due import notes_again
@@ -140,8 +139,7 @@ def _fields(
         }
     if kind is Kind.OUT_FOR_DELIVERY:
         width = timedelta(minutes=composer.settings.out_for_delivery_window_minutes)
-        errors = day.learned.errors(stop.planned_arrival - now)
-        start, end = promised_window(stop.planned_arrival, (promise.start, promise.end), width, errors=errors)
+        start, end = day.narrowed(stop, now, width)
         return {"window": composer.window(to, start, end), "track_url": composer.track_url(delivery)}
     route = day.route_of(delivery_id)
     ahead = [s.delivery_id for s in day.remaining(route)].index(delivery_id) if route else 0

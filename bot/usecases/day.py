@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from bot.usecases.specs import job_spec, vehicle_spec
 from eta.geo import LatLon
 from eta.learning import NOTHING_LEARNED, Learned
 from eta.model import AT_DEPOT, DayState, JobSpec, VanState
+from eta.windows import promised_window
 
 FINISHED = frozenset({Status.DELIVERED, Status.FAILED, Status.CANCELLED})
 ON_BOARD = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
@@ -46,6 +47,13 @@ class Day:
 
     def stop_of(self, delivery_id: int) -> StopView | None:
         return self._where.get(delivery_id, (None, None))[1]
+
+    def narrowed(self, stop: StopView, now: datetime, width: timedelta) -> tuple[datetime, datetime]:
+        """The out-for-delivery window of `stop`: `width` wide, inside its promise, placed by the arrival
+        scatter learned for a prediction this far ahead (the message, its edits and the page agree)."""
+        promise = self.promises[stop.delivery_id]
+        errors = self.learned.errors(stop.planned_arrival - now)
+        return promised_window(stop.planned_arrival, (promise.start, promise.end), width, errors=errors)
 
     @cached_property
     def _where(self) -> dict[int, tuple[RouteView, StopView]]:

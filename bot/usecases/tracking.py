@@ -29,7 +29,6 @@ from bot.usecases.verbs import instructions as instructions_verb
 from bot.usecases.verbs import rate as rate_verb
 from bot.usecases.verbs import reschedule as reschedule_verb
 from bot.usecases.verbs import support as support_verb
-from eta.windows import promised_window
 
 # What the page's timeline shows of a delivery's events (the rest is for staff).
 SHOWN = {
@@ -104,7 +103,7 @@ async def _on_its_way(
 ) -> tuple[tuple[datetime, datetime] | None, int | None]:
     """The narrowed window and the stops before this one, from the day's route as it is now."""
     day = await load_day(conn, delivery.date)
-    if day is None or work.promise is None:
+    if day is None or delivery.id not in day.promises:
         return None, None
     day = await services.learner().attach(conn, day, work.now, max_age=LEARNED_AGE)
     route, stop = day.route_of(delivery.id), day.stop_of(delivery.id)
@@ -112,10 +111,7 @@ async def _on_its_way(
         return None, None
     ahead = [s.delivery_id for s in day.remaining(route)]
     width = timedelta(minutes=services.settings.messages.out_for_delivery_window_minutes)
-    errors = day.learned.errors(stop.planned_arrival - work.now)
-    promised = (work.promise.start, work.promise.end)
-    live = promised_window(stop.planned_arrival, promised, width, errors=errors)
-    return live, ahead.index(delivery.id) if delivery.id in ahead else 0
+    return day.narrowed(stop, work.now, width), ahead.index(delivery.id) if delivery.id in ahead else 0
 
 
 async def _delivery(services: Services, conn: AsyncConnection, token: str) -> Delivery | None:
