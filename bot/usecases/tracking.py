@@ -129,7 +129,7 @@ async def _delivery(services: Services, conn: AsyncConnection, token: str) -> De
 
 
 async def confirm(services: Services, token: str) -> Refused | None:
-    """The recipient confirms the window; None when it worked. LookupError: the link does not work."""
+    """The recipient confirms the window; None when it worked. LinkGoneError: the link does not work."""
     async with services.store.tx() as conn:
         work = await _work(services, conn, token)
         done = await confirm_verb.confirm(work)
@@ -191,8 +191,12 @@ async def write(services: Services, token: str, text: str) -> None:
         await support_verb.ask_for_person(await _work(services, conn, token), f"on their page: {text[:500]}")
 
 
+class LinkGoneError(LookupError):
+    """The link stopped working (revoked, expired) between showing the page and acting on it."""
+
+
 async def _work(services: Services, conn: AsyncConnection, token: str) -> verbs.Work:
     delivery = await _delivery(services, conn, token)
     if delivery is None:
-        raise LookupError("this link does not work")
+        raise LinkGoneError("this link does not work")
     return await verbs.work(services, conn, delivery)

@@ -27,6 +27,7 @@ from bot.usecases import tracking
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.web import state
+from bot.web.console.templates import SECURITY_HEADERS
 from bot.web.deps import ServicesDep
 
 
@@ -44,17 +45,9 @@ async def _throttled(request: Request, services: ServicesDep) -> None:
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_throttled)])
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "track"
-HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "X-Robots-Tag": "noindex",
-}
+# The console's headers (no script, no other origin, not framed, not cached), and no referrer: the link
+# is the key.
+HEADERS = SECURITY_HEADERS | {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 # Every text of the page, in English; bot/locales translates them (bot/notify/catalog.py).
 SAY = {
     "title": "Your parcel",
@@ -140,9 +133,21 @@ def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse
 
 
 def install(app: FastAPI) -> None:
-    """Mount the page, with its answer to a client over the limits."""
+    """Mount the page, with its answers to a client over the limits, a link that stopped working while
+    the page was open, and a form that is not this page's."""
     app.include_router(router)
     app.add_exception_handler(TooManyError, _too_many)
+    app.add_exception_handler(tracking.LinkGoneError, _link_gone)
+    app.add_exception_handler(NotThisPageError, _not_this_page)
+
+
+async def _link_gone(request: Request, exc: Exception) -> Response:
+    return _gone(state.of(request).services.settings.messages.brand)
+
+
+async def _not_this_page(request: Request, exc: Exception) -> Response:
+    token = exc.token if isinstance(exc, NotThisPageError) else ""
+    return _back(token, "refused-expired")
 
 
 async def _too_many(request: Request, exc: Exception) -> Response:
@@ -155,6 +160,27 @@ async def _too_many(request: Request, exc: Exception) -> Response:
 def _gone(brand: str) -> HTMLResponse:
     """The same page for every link that does not work: in English, since it names no recipient."""
     return _html("gone.html", 404, brand=brand, lang="en", say=SAY)
+
+
+class NotThisPageError(Exception):
+    """A form that is not this link's page (another page's, or from before a restart)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("the form is not this page's")
+        self.token = token
+
+
+async def _from_this_page(request: Request, token: str, csrf: Annotated[str, Form()] = "") -> None:
+    if _forged(request, token, csrf):
+        raise NotThisPageError(token)
+
+
+FROM_THIS_PAGE = Depends(_from_this_page)
+
+
+def _said(refused: Refused | None, done: str) -> str:
+    """What the page says next: `done`, or why nothing was."""
+    return f"refused-{refused.reason}" if refused else done
 
 
 def _csrf(request: Request, token: str) -> str:
@@ -229,17 +255,9 @@ def render_page(
     )
 
 
-@router.post("/t/{token}/confirm")
-async def confirm(
-    request: Request, services: ServicesDep, token: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
-    try:
-        refused = await tracking.confirm(services, token)
-    except LookupError:
-        return _gone(services.settings.messages.brand)
-    return _back(token, f"refused-{refused.reason}" if refused else "confirmed")
+@router.post("/t/{token}/confirm", dependencies=[FROM_THIS_PAGE])
+async def confirm(services: ServicesDep, token: str) -> Response:
+    return _back(token, _said(await tracking.confirm(services, token), "confirmed"))
 
 
 @router.get("/t/{token}/times")
@@ -266,113 +284,63 @@ async def times(request: Request, services: ServicesDep, token: str) -> Response
     )
 
 
-@router.post("/t/{token}/times")
+@router.post("/t/{token}/times", dependencies=[FROM_THIS_PAGE])
 async def take(
-    request: Request,
     services: ServicesDep,
     token: str,
     start: Annotated[str, Form(max_length=40)] = "",
     end: Annotated[str, Form(max_length=40)] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
     try:
         slot = Slot(datetime.fromisoformat(start), datetime.fromisoformat(end))
     except ValueError:
         return _back(token, "refused-taken")
     if slot.start.tzinfo is None or slot.end.tzinfo is None:
         return _back(token, "refused-taken")
-    try:
-        moved = await tracking.take(services, token, slot)
-    except LookupError:
-        return _gone(services.settings.messages.brand)
-    return _back(token, f"refused-{moved.reason}" if isinstance(moved, Refused) else "moved")
+    moved = await tracking.take(services, token, slot)
+    return _back(token, _said(moved if isinstance(moved, Refused) else None, "moved"))
 
 
-@router.post("/t/{token}/instructions")
+@router.post("/t/{token}/instructions", dependencies=[FROM_THIS_PAGE])
 async def instructions(
-    request: Request,
-    services: ServicesDep,
-    token: str,
-    place: Annotated[str, Form(max_length=500)] = "",
-    csrf: Annotated[str, Form()] = "",
+    services: ServicesDep, token: str, place: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
     if not place.strip():
         return _back(token, "refused-empty")
-    try:
-        refused = await tracking.instruct(services, token, place)
-    except LookupError:
-        return _gone(services.settings.messages.brand)
-    return _back(token, f"refused-{refused.reason}" if refused else "instructed")
+    return _back(token, _said(await tracking.instruct(services, token, place), "instructed"))
 
 
-@router.post("/t/{token}/code")
+@router.post("/t/{token}/code", dependencies=[FROM_THIS_PAGE])
 async def code(
-    request: Request,
-    services: ServicesDep,
-    token: str,
-    access_code: Annotated[str, Form(max_length=40)] = "",
-    csrf: Annotated[str, Form()] = "",
+    services: ServicesDep, token: str, access_code: Annotated[str, Form(max_length=40)] = ""
 ) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
     try:
-        refused = await tracking.give_code(services, token, access_code)
+        return _back(token, _said(await tracking.give_code(services, token, access_code), "coded"))
     except ValueError:
         return _back(token, "refused-bad_code")
-    except LookupError:
-        return _gone(services.settings.messages.brand)
-    return _back(token, f"refused-{refused.reason}" if refused else "coded")
 
 
-@router.post("/t/{token}/rating")
+@router.post("/t/{token}/rating", dependencies=[FROM_THIS_PAGE])
 async def rating(
-    request: Request,
     services: ServicesDep,
     token: str,
     stars: Annotated[int, Form(ge=1, le=5)],
     comment: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
-    try:
-        refused = await tracking.rate(services, token, stars, comment)
-    except LookupError:
-        return _gone(services.settings.messages.brand)
-    return _back(token, f"refused-{refused.reason}" if refused else "rated")
+    return _back(token, _said(await tracking.rate(services, token, stars, comment), "rated"))
 
 
-@router.post("/t/{token}/missing")
-async def missing(
-    request: Request, services: ServicesDep, token: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
-    try:
-        await tracking.not_received(services, token)
-    except LookupError:
-        return _gone(services.settings.messages.brand)
+@router.post("/t/{token}/missing", dependencies=[FROM_THIS_PAGE])
+async def missing(services: ServicesDep, token: str) -> Response:
+    await tracking.not_received(services, token)
     return _back(token, "reported")
 
 
-@router.post("/t/{token}/write")
+@router.post("/t/{token}/write", dependencies=[FROM_THIS_PAGE])
 async def write(
-    request: Request,
-    services: ServicesDep,
-    token: str,
-    text: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form()] = "",
+    services: ServicesDep, token: str, text: Annotated[str, Form(max_length=1000)] = ""
 ) -> Response:
-    if _forged(request, token, csrf):
-        return _back(token, "refused-expired")
     if not text.strip():
         return _back(token, "refused-empty_text")
-    try:
-        await tracking.write(services, token, text.strip())
-    except LookupError:
-        return _gone(services.settings.messages.brand)
+    await tracking.write(services, token, text.strip())
     return _back(token, "written")
