@@ -8,6 +8,7 @@ meanwhile is sent (the sandbox provider's records) within 10 s, and /readyz says
 import asyncio
 import contextlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -137,7 +138,11 @@ async def test_a_database_locked_for_20_s_delays_sending_but_never_stops_it(tmp_
     assert during
     assert set(during) == {503}
     assert ready_after <= RECOVERY_S
-    assert "background loop dispatcher failed (OperationalError: database is locked)" in log
+    # Whichever writer reaches the lock first waits out SQLite's busy timeout (10 s, inside the 20 s) and
+    # fails: the dispatcher or the scheduler's tick, by timing (the other queues behind it in-process).
+    assert re.search(
+        r"background loop (dispatcher|scheduler) failed \(OperationalError: database is locked\)", log
+    )
 
 
 @pytest.fixture
