@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.domain.deliveries import Status
 from bot.notify import catalog, phrases
@@ -27,6 +26,7 @@ from bot.usecases import tracking
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.web import state
+from bot.web.console import templates as console_templates
 from bot.web.console.templates import SECURITY_HEADERS
 from bot.web.deps import ServicesDep
 
@@ -118,14 +118,7 @@ def _refusal(say: dict[str, str], locale: str, code: str) -> str | None:
     return say["sorry"].format(reason=reason) if reason else None
 
 
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-)
+_ENV = console_templates.make_environment(TEMPLATES)  # HTML, all escaped, strict: as the console's
 
 
 def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
