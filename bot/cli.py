@@ -114,6 +114,9 @@ def serve(
                 log_level="warning",
                 proxy_headers=bool(settings.web.forwarded_allow_ips),
                 forwarded_allow_ips=settings.web.forwarded_allow_ips,
+                # Open live pages (/t/{token}/live) would hold a stop for minutes: cut after this long;
+                # their browsers reconnect.
+                timeout_graceful_shutdown=GRACE_SECONDS,
             )
         )
         await app.start_background()
@@ -124,6 +127,9 @@ def serve(
 
     with _usable_store():  # uvloop: the server's event loop, measured faster
         asyncio.run(run(), loop_factory=uvloop.new_event_loop)
+
+
+GRACE_SECONDS = 5
 
 
 class _Server(uvicorn.Server):

@@ -46,6 +46,10 @@ class WebSettings(BaseModel):
     forwarded_allow_ips: str = ""
     # How long a recipient's page link (/t/…) keeps working after the parcel's window has passed.
     link_days: int = Field(default=7, ge=1, le=90)
+    # The van shows on the recipient's page only once it is this few stops or minutes from their stop
+    # (and never before it is out, nor after the stop is done): the driver's day is not theirs to watch.
+    van_within_stops: int = Field(default=3, ge=0, le=50)
+    van_within_minutes: int = Field(default=15, ge=0, le=240)
 
 
 class DaySettings(BaseModel):

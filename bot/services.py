@@ -19,6 +19,7 @@ from bot.notify.compose import Composer
 from bot.store.db import Store
 from bot.usecases import fallback
 from bot.usecases.learning import Learner
+from bot.usecases.on_the_road import Road
 from eta.matrix import MatrixProvider
 from eta.replan import DayMatrix
 
@@ -39,6 +40,7 @@ class Services:
     telegram_bot: Bot | None = None  # when DOORSTEP_TELEGRAM__TOKEN is set
     _day_matrices: dict[date, DayMatrix] = field(default_factory=dict)
     _learner: Learner | None = None
+    _road: Road | None = None
 
     def day_matrix(self, day: date) -> DayMatrix:
         """One matrix per delivery day, grown as points appear: re-plans look travel times up."""
@@ -52,6 +54,13 @@ class Services:
         if self._learner is None:
             self._learner = Learner(self.settings.eta, self.matrix)
         return self._learner
+
+    def road(self) -> Road:
+        """Where the parcels on the road stand, for every recipient's page (bot/usecases/on_the_road.py)."""
+        if self._road is None:
+            width = timedelta(minutes=self.settings.messages.out_for_delivery_window_minutes)
+            self._road = Road(self.learner(), width)
+        return self._road
 
     def dispatcher(self) -> Dispatcher:
         """The outbox dispatcher over this process's transports."""

@@ -65,3 +65,9 @@ async def of_kind(conn: AsyncConnection, kind: str, delivery_ids: Sequence[int])
         .order_by(events.c.id)
     )
     return [Event(**row._mapping) for row in await conn.execute(query)]
+
+
+async def last_id(conn: AsyncConnection) -> int:
+    """The newest event's id (0 for none): every change to a day leaves an event, so a reader that saw
+    this id knows whether anything changed since (bot/usecases/on_the_road.py)."""
+    return int((await conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0)))).scalar_one())

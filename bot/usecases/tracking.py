@@ -7,13 +7,20 @@ by the recipient: confirm, take another time (one the route can honour, offered 
 recipient then gets the new window on their channel, as when they move it by SMS), where to leave it,
 the access code (never shown back); after delivery, a rating with a comment, or "I did not get it";
 and at any time a message to support.
+
+Once the van is out the page shows the narrowed window and the stops before this one, from this
+process's snapshot of the road (bot/usecases/on_the_road.py), and the van itself only near: within
+`web.van_within_stops` stops or `web.van_within_minutes` minutes of this stop, from a position the van
+reported in the last `VAN_FRESH` (never a stop it was last seen at: that is another recipient's door),
+and never once this stop is done.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import WebSettings
 from bot.domain.access_codes import hide_codes
 from bot.domain.deliveries import OPEN, Delivery, Status
 from bot.domain.promises import Promise
@@ -21,7 +28,6 @@ from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, links
 from bot.usecases import support, verbs
-from bot.usecases.day import load_day
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.usecases.verbs import confirm as confirm_verb
@@ -29,6 +35,7 @@ from bot.usecases.verbs import instructions as instructions_verb
 from bot.usecases.verbs import rate as rate_verb
 from bot.usecases.verbs import reschedule as reschedule_verb
 from bot.usecases.verbs import support as support_verb
+from eta.geo import LatLon
 
 # What the page's timeline shows of a delivery's events (the rest is for staff).
 SHOWN = {
@@ -50,6 +57,12 @@ class Moment:
 
 
 @dataclass(frozen=True, slots=True)
+class Van:
+    at: LatLon
+    seen: datetime  # when it reported that position
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     delivery: Delivery
     promise: Promise | None
@@ -57,9 +70,15 @@ class Page:
     timeline: list[Moment]  # oldest first
     changeable: bool  # the time and the instructions may still be changed
     # Once the van is out: the narrowed window (as the out-for-delivery message gives it, from the route
-    # as it is now) and how many stops come before this one.
+    # as it is now) and how many stops come before this one; the van only when it is near.
     live: tuple[datetime, datetime] | None = None
     stops_before: int | None = None
+    van: Van | None = None
+
+    @property
+    def home(self) -> LatLon:
+        """Where the parcel goes (the recipient's own address)."""
+        return LatLon(self.delivery.lat, self.delivery.lon)
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -84,34 +103,30 @@ async def page_of(services: Services, delivery_id: int) -> Page | None:
 
 async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -> Page:
     work = await verbs.work(services, conn, delivery)
-    live, before = (
-        await _on_its_way(services, conn, delivery, work) if delivery.status in ON_ITS_WAY else (None, None)
-    )
     shown = [
         Moment(e.at, SHOWN[e.kind]) for e in await events.for_delivery(conn, delivery.id) if e.kind in SHOWN
     ]
     instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
-    return Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None, live, before)
+    page = Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+    if delivery.status not in ON_ITS_WAY:
+        return page
+    ahead = await services.road().ahead(conn, delivery.date, delivery.id, work.now)
+    if ahead is None:
+        return page
+    van = Van(ahead.van, ahead.van_seen) if ahead.van and ahead.van_seen else None
+    shown = near(services.settings.web, ahead.stops_before, ahead.arrival, van, work.now)
+    return replace(page, live=ahead.window, stops_before=ahead.stops_before, van=van if shown else None)
 
 
 ON_ITS_WAY = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
-LEARNED_AGE = timedelta(minutes=5)  # as the scheduler's narrowed windows (scheduler/jobs.py)
+VAN_FRESH = timedelta(minutes=10)  # an older position is not shown: the van may be anywhere by now
 
 
-async def _on_its_way(
-    services: Services, conn: AsyncConnection, delivery: Delivery, work: verbs.Work
-) -> tuple[tuple[datetime, datetime] | None, int | None]:
-    """The narrowed window and the stops before this one, from the day's route as it is now."""
-    day = await load_day(conn, delivery.date)
-    if day is None or delivery.id not in day.promises:
-        return None, None
-    day = await services.learner().attach(conn, day, work.now, max_age=LEARNED_AGE)
-    route, stop = day.route_of(delivery.id), day.stop_of(delivery.id)
-    if route is None or stop is None:
-        return None, None
-    ahead = [s.delivery_id for s in day.remaining(route)]
-    width = timedelta(minutes=services.settings.messages.out_for_delivery_window_minutes)
-    return day.narrowed(stop, work.now, width), ahead.index(delivery.id) if delivery.id in ahead else 0
+def near(web: WebSettings, stops_before: int, arrival: datetime, van: Van | None, now: datetime) -> bool:
+    """Whether the van may be shown: a fresh position, and this stop a few stops or minutes away."""
+    if van is None or not timedelta(0) <= now - van.seen <= VAN_FRESH:
+        return False
+    return stops_before < web.van_within_stops or arrival - now <= timedelta(minutes=web.van_within_minutes)
 
 
 async def _delivery(services: Services, conn: AsyncConnection, token: str) -> Delivery | None:

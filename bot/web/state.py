@@ -18,6 +18,7 @@ from bot.health import Report
 from bot.services import Services
 from bot.supervise import Supervisor
 from bot.usecases.inbound import Answerer, GroupCommit
+from bot.usecases.on_the_road import Pulse, newest_event
 from bot.web.refused import RefusedWebhooks
 from bot.web.throttle import Throttle
 
@@ -38,8 +39,12 @@ class WebState:
     # The recipient's page (bot/web/track.py): requests a minute per link, and per client address.
     page_per_link: Throttle = field(default_factory=lambda: Throttle(30, timedelta(minutes=1)))
     page_per_address: Throttle = field(default_factory=lambda: Throttle(120, timedelta(minutes=1)))
+    pulse: Pulse = field(init=False)  # wakes the recipient's open pages when the day changes
     readyz_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     readyz_last: tuple[float, Report] | None = None  # (when the last check began, what it found)
+
+    def __post_init__(self) -> None:
+        self.pulse = Pulse(lambda: newest_event(self.services.store))
 
 
 def of(where: Request | FastAPI) -> WebState:

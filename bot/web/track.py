@@ -1,4 +1,8 @@
-"""The recipient's page, /t/{token}: server-rendered, no script, plain forms (bot/usecases/tracking.py).
+"""The recipient's page, /t/{token}: server-rendered, plain forms (bot/usecases/tracking.py).
+
+It works without script (a refresh shows what changed); with it, `live.js` listens on
+/t/{token}/live (server-sent events: the page's data feed, sent again whenever the day changes, as
+/t/{token}/feed gives it once) and updates the window, the status, the stops before and the van.
 
 A link that does not work (forged, revoked, expired, not a token at all) gets the same 404 page,
 which says nothing of any parcel. Forms carry a token bound to the link (an HMAC under the process's
@@ -7,15 +11,24 @@ fixed text chosen by a code in the query, never with words from the request. No 
 the Content-Security-Policy allows none, and the referrer (the link is the key) is never sent.
 """
 
+import asyncio
 import hashlib
 import hmac
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from bot.domain.deliveries import Status
 from bot.notify import catalog, phrases
@@ -44,10 +57,24 @@ async def _throttled(request: Request, services: ServicesDep) -> None:
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_throttled)])
+assets = APIRouter(include_in_schema=False)
+ASSET_NAMES = frozenset({"live.js"})
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "track"
-# The console's headers (no script, no other origin, not framed, not cached), and no referrer: the link
-# is the key.
-HEADERS = SECURITY_HEADERS | {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+ASSETS = Path(__file__).resolve().parent / "static" / "track"
+# The console's headers (no other origin, not framed, not cached), this origin's scripts, and no referrer:
+# the link is the key.
+HEADERS = SECURITY_HEADERS | {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; worker-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+LIVE_FOR = 600.0  # seconds a live stream lasts; the browser then opens a new one (EventSource retries)
+STILL_HERE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 # Every text of the page, in English; bot/locales translates them (bot/notify/catalog.py).
 SAY = {
     "title": "Your parcel",
@@ -82,6 +109,7 @@ SAY = {
     "live": "On its way: expected {window}",
     "next_stop": "Yours is the next stop.",
     "stops_before": "{n} stops before yours.",
+    "van_near": "The van is nearby.",
     "write": "Write to us",
     "write_label": "Your question or request",
     "write_send": "Send to our team",
@@ -129,6 +157,7 @@ def install(app: FastAPI) -> None:
     """Mount the page, with its answers to a client over the limits, a link that stopped working while
     the page was open, and a form that is not this page's."""
     app.include_router(router)
+    app.include_router(assets)
     app.add_exception_handler(TooManyError, _too_many)
     app.add_exception_handler(tracking.LinkGoneError, _link_gone)
     app.add_exception_handler(NotThisPageError, _not_this_page)
@@ -201,7 +230,7 @@ def render_page(
     request: Request, services: Services, found: tracking.Page, *, token: str | None, said: str = ""
 ) -> HTMLResponse:
     """The page of `found`; without a `token` (support staff looking), read-only: no form at all."""
-    delivery, (start, end) = found.delivery, found.window
+    delivery = found.delivery
     zone = ZoneInfo(delivery.timezone)
     refused = said.startswith("refused-")
     say = _say(delivery.locale)
@@ -216,17 +245,7 @@ def render_page(
         lang=fmt.locale_chain(delivery.locale)[0],
         say=say,
         hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
-        day=fmt.day(fmt.local_date(start, zone), delivery.locale),
-        window=fmt.window(start, end, zone, Channel.TELEGRAM),  # typographic dashes, as in the chat
-        status=phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
-        live=say["live"].format(window=fmt.window(*found.live, zone, Channel.TELEGRAM)) if found.live else "",
-        stops=(
-            ""
-            if found.stops_before is None
-            else say["next_stop"]
-            if found.stops_before == 0
-            else say["stops_before"].format(n=found.stops_before)
-        ),
+        feed=feed(found, say),
         changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
         forms=token is not None,
@@ -243,9 +262,93 @@ def render_page(
         ],
         said=told or None,
         refused=refused,
-        base=f"/t/{token}",
+        base=f"/t/{token}" if token else "",
         csrf=_csrf(request, token) if token else "",
     )
+
+
+def feed(found: tracking.Page, say: dict[str, str]) -> dict[str, Any]:
+    """What changes while the page is open, with its words in the recipient's language: the page shows
+    it, /t/{token}/feed and the live stream send it."""
+    delivery, (start, end) = found.delivery, found.window
+    zone = ZoneInfo(delivery.timezone)
+    window = fmt.window(start, end, zone, Channel.TELEGRAM)  # typographic dashes, as in the chat
+    return {
+        "status": delivery.status.value,
+        "status_text": phrases.pick(phrases.STATUS, delivery.locale)[delivery.status],
+        "window": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "text": f"{fmt.day(fmt.local_date(start, zone), delivery.locale)}, {window}",
+        },
+        "live": (
+            {
+                "start": found.live[0].isoformat(),
+                "end": found.live[1].isoformat(),
+                "text": say["live"].format(window=fmt.window(*found.live, zone, Channel.TELEGRAM)),
+            }
+            if found.live
+            else None
+        ),
+        "stops_before": found.stops_before,
+        "stops_text": (
+            ""
+            if found.stops_before is None
+            else say["next_stop"]
+            if found.stops_before == 0
+            else say["stops_before"].format(n=found.stops_before)
+        ),
+        "van": (
+            {"lat": found.van.at.lat, "lon": found.van.at.lon, "seen": found.van.seen.isoformat()}
+            if found.van
+            else None
+        ),
+        "home": {"lat": found.home.lat, "lon": found.home.lon} if found.live else None,
+    }
+
+
+@router.get("/t/{token}/feed")
+async def feed_once(services: ServicesDep, token: str) -> Response:
+    """The page's data, once (what the live stream sends)."""
+    found = await tracking.open_page(services, token)
+    if found is None:
+        return _gone(services.settings.messages.brand)
+    return JSONResponse(feed(found, _say(found.delivery.locale)), headers=HEADERS)
+
+
+@router.get("/t/{token}/live")
+async def live(request: Request, services: ServicesDep, token: str) -> Response:
+    """The page's data as server-sent events: now, then whenever it changed; "gone" when the link stops
+    working. Each stream lasts LIVE_FOR seconds; the browser opens the next."""
+    if await tracking.open_page(services, token) is None:
+        return _gone(services.settings.messages.brand)
+    pulse = state.of(request).pulse
+
+    async def events() -> Any:
+        clock = asyncio.get_running_loop().time
+        yield "retry: 3000\n\n"
+        sent, seen, until = "", pulse.marker, clock() + LIVE_FOR
+        while clock() < until:
+            found = await tracking.open_page(services, token)
+            if found is None:
+                yield "event: gone\ndata: {}\n\n"
+                return
+            now = json.dumps(feed(found, _say(found.delivery.locale)), ensure_ascii=False)
+            yield f"data: {now}\n\n" if now != sent else ": still here\n\n"
+            sent, seen = now, await pulse.wait(seen, STILL_HERE)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers=HEADERS | {"X-Accel-Buffering": "no"}
+    )
+
+
+@assets.get("/track-assets/{name}")
+async def asset(name: str) -> Response:
+    """The page's script (and the map's files), from this origin."""
+    path = ASSETS / name
+    if name not in ASSET_NAMES or not path.is_file():
+        return Response(status_code=404)
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"} | NOSNIFF)
 
 
 @router.post("/t/{token}/confirm", dependencies=[FROM_THIS_PAGE])

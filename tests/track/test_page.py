@@ -84,7 +84,8 @@ async def test_every_notice_links_to_its_own_page_and_only_a_hash_is_kept(
     assert "data-window" in shown.text
     assert "default-src 'none'" in shown.headers["content-security-policy"]
     assert shown.headers["referrer-policy"] == "no-referrer"
-    assert "<script" not in shown.text
+    assert "script-src 'self';" in shown.headers["content-security-policy"]
+    assert re.findall(r"<script[^>]*>", shown.text) == ['<script src="/track-assets/live.js" defer>']
 
 
 @pytest.mark.parametrize("how", ["forged", "malformed", "revoked", "expired"])
@@ -338,7 +339,8 @@ async def test_once_the_van_is_out_the_page_gives_the_narrowed_window_and_the_st
     route = await first_route(planned_day)
     third = route.stops[2].delivery_id
     before = (await api.get(f"/t/{tokens[third]}")).text
-    assert "data-live" not in before  # nothing live before the van leaves
+    assert "data-live hidden></p>" in before  # nothing live before the van leaves
+    assert (await api.get(f"/t/{tokens[third]}/feed")).json()["live"] is None
     await progress.start_route(planned_day, route.driver_id, actor="test")
     shown = (await api.get(f"/t/{tokens[third]}")).text
     live = re.search(r"data-live>[^<]*?(\d\d:\d\d)–(\d\d:\d\d)<", shown)
