@@ -114,8 +114,8 @@ async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -
     if ahead is None:
         return page
     van = Van(ahead.van, ahead.van_seen) if ahead.van and ahead.van_seen else None
-    shown = near(services.settings.web, ahead.stops_before, ahead.arrival, van, work.now)
-    return replace(page, live=ahead.window, stops_before=ahead.stops_before, van=van if shown else None)
+    van_shown = near(services.settings.web, ahead.stops_before, ahead.arrival, van, work.now)
+    return replace(page, live=ahead.window, stops_before=ahead.stops_before, van=van if van_shown else None)
 
 
 ON_ITS_WAY = frozenset({Status.OUT_FOR_DELIVERY, Status.ARRIVED})
