@@ -42,6 +42,9 @@ class Store:
         # Background writers go through this gate first, so at most one of them waits at a time
         # for the writer lock and `urgent` ones (a provider holding its request open) pass the rest.
         self._background = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        # Called after each write transaction commits (cheap, synchronous: the recipient's live pages
+        # hear of this process's changes at once; other processes' changes are polled for).
+        self.on_commit: list[Callable[[], None]] = []
 
     @asynccontextmanager
     async def tx(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -51,6 +54,8 @@ class Store:
             self.engine.begin() as conn,
         ):
             yield conn
+        for listener in self.on_commit:
+            listener()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -12,13 +12,17 @@ open, only while someone listens. A failed poll is logged and retried; it never 
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.deliveries import Delivery
+from bot.domain.promises import Promise
 from bot.store import events
 from bot.store.db import Store
 from bot.usecases.day import ON_BOARD, load_day
@@ -46,11 +50,17 @@ class Ahead:
 class Snapshot:
     marker: int  # the newest event id when it was made
     made: datetime
-    ahead: Mapping[int, Ahead]  # by delivery id
+    made_at: float  # the event loop's clock, for REMAKE_GAP
+    ahead: Mapping[int, Ahead]  # by delivery id: the parcels on the road
+    deliveries: Mapping[int, Delivery]  # every parcel of the day's plan, as it stood
+    promises: Mapping[int, Promise]
+
+
+REMAKE_GAP = 1.0  # seconds: a snapshot this young serves a page view even if the day changed since
 
 
 class Road:
-    """This process's snapshots, one per day (kept for today and the days after it is asked about)."""
+    """This process's snapshots, one per day (the day asked about and the day before are kept)."""
 
     def __init__(self, learner: Learner, width: timedelta) -> None:
         self.learner, self.width = learner, width  # `width`: of the out-for-delivery window
@@ -58,23 +68,41 @@ class Road:
         self._making = asyncio.Lock()
 
     async def ahead(self, conn: AsyncConnection, day: date, delivery_id: int, now: datetime) -> Ahead | None:
-        """Where `delivery_id` stands on `day`'s road now; None when it is not on a route."""
+        """Where `delivery_id` stands on `day`'s road now, for a page view (the snapshot may be up to
+        REMAKE_GAP behind); None when it is not on a route."""
         marker = await events.last_id(conn)
         snapshot = self._days.get(day)
-        if not _current(snapshot, marker, now):
-            async with self._making:  # the viewers who waited meanwhile take what the first one made
-                snapshot = self._days.get(day)
-                if not _current(snapshot, marker, now):
-                    snapshot = await self._make(conn, day, marker, now)
-                    self._days = {d: s for d, s in self._days.items() if d >= day - timedelta(days=1)}
-                    self._days[day] = snapshot
-        assert snapshot is not None
+        if snapshot is None or _stale(snapshot, marker, now, gap=REMAKE_GAP):
+            snapshot = await self.snapshot(lambda: _given(conn), day, marker, now)
         return snapshot.ahead.get(delivery_id)
 
+    async def snapshot(
+        self,
+        read: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+        day: date,
+        marker: int,
+        now: datetime,
+    ) -> Snapshot:
+        """`day`'s snapshot as of event `marker` or later (made with a connection from `read` if the
+        one kept is older). Whoever waited meanwhile takes what the first one made."""
+        snapshot = self._days.get(day)
+        if snapshot is not None and not _stale(snapshot, marker, now):
+            return snapshot
+        async with self._making:
+            snapshot = self._days.get(day)
+            if snapshot is not None and not _stale(snapshot, marker, now):
+                return snapshot
+            async with read() as conn:
+                snapshot = await self._make(conn, day, max(marker, await events.last_id(conn)), now)
+            self._days = {d: s for d, s in self._days.items() if d >= day - timedelta(days=1)}
+            self._days[day] = snapshot
+            return snapshot
+
     async def _make(self, conn: AsyncConnection, on: date, marker: int, now: datetime) -> Snapshot:
+        made_at = asyncio.get_running_loop().time()
         day = await load_day(conn, on)
         if day is None:
-            return Snapshot(marker, now, {})
+            return Snapshot(marker, now, made_at, {}, {}, {})
         day = await self.learner.attach(conn, day, now, max_age=LEARNED_AGE)
         ahead: dict[int, Ahead] = {}
         for route in day.routes.values():
@@ -89,11 +117,19 @@ class Road:
                 if stop.delivery_id in day.promises and day.deliveries[stop.delivery_id].status in ON_BOARD:
                     window = day.narrowed(stop, now, self.width)
                     ahead[stop.delivery_id] = Ahead(window, stop.planned_arrival, before, van, seen)
-        return Snapshot(marker, now, ahead)
+        return Snapshot(marker, now, made_at, ahead, day.deliveries, day.promises)
 
 
-def _current(snapshot: Snapshot | None, marker: int, now: datetime) -> bool:
-    return snapshot is not None and snapshot.marker >= marker and timedelta(0) <= now - snapshot.made < FRESH
+def _stale(snapshot: Snapshot, marker: int, now: datetime, gap: float = 0.0) -> bool:
+    """Made before event `marker` (and over `gap` seconds ago), or FRESH old by the clock."""
+    if not timedelta(0) <= now - snapshot.made < FRESH:
+        return True
+    return snapshot.marker < marker and asyncio.get_running_loop().time() - snapshot.made_at >= gap
+
+
+@asynccontextmanager
+async def _given(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    yield conn
 
 
 async def newest_event(store: Store) -> int:
@@ -102,11 +138,13 @@ async def newest_event(store: Store) -> int:
 
 
 class Pulse:
-    """Wakes whoever waits for the day to change: one poll per `every` seconds while anyone waits."""
+    """Wakes whoever waits for the day to change: one poll per `every` seconds while anyone waits, and
+    one at once when poked (this process committed a change: bot/store/db.py `on_commit`)."""
 
     def __init__(self, newest: Callable[[], Awaitable[int]], every: float = 0.5) -> None:
         self._newest, self.every = newest, every
         self.marker = 0
+        self._poked = asyncio.Event()
         self._changed = asyncio.Condition()
         self._waiting = 0
         self._polling: asyncio.Task[None] | None = None
@@ -136,7 +174,13 @@ class Pulse:
                     async with self._changed:
                         self.marker = newest
                         self._changed.notify_all()
-            await asyncio.sleep(self.every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poked.wait(), self.every)
+            self._poked.clear()
+
+    def poke(self) -> None:
+        if self._waiting > 0:
+            self._poked.set()
 
     async def close(self) -> None:
         if self._polling is not None:

@@ -28,6 +28,7 @@ from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, links
 from bot.usecases import support, verbs
+from bot.usecases.on_the_road import Ahead
 from bot.usecases.rescheduling import Slot
 from bot.usecases.verbs import Refused
 from bot.usecases.verbs import confirm as confirm_verb
@@ -111,10 +112,29 @@ async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -
     if delivery.status not in ON_ITS_WAY:
         return page
     ahead = await services.road().ahead(conn, delivery.date, delivery.id, work.now)
+    return _on_the_road(services, page, ahead, work.now)
+
+
+async def glance(services: Services, delivery: Delivery, marker: int) -> tuple[Page, int] | None:
+    """What changes on `delivery`'s page (status, window, live window, stops before, the van), from this
+    process's snapshot of the day as of event `marker` or later, and the snapshot's marker: no query
+    unless the snapshot must be made again. The timeline, instructions and actions are left out. None
+    when the parcel is not in its day's plan (open the page instead)."""
+    now = services.clock.now()
+    snapshot = await services.road().snapshot(services.store.read, delivery.date, marker, now)
+    current = snapshot.deliveries.get(delivery.id)
+    if current is None:
+        return None
+    page = Page(current, snapshot.promises.get(delivery.id), "", [], changeable=False)
+    ahead = snapshot.ahead.get(delivery.id) if current.status in ON_ITS_WAY else None
+    return _on_the_road(services, page, ahead, now), snapshot.marker
+
+
+def _on_the_road(services: Services, page: Page, ahead: Ahead | None, now: datetime) -> Page:
     if ahead is None:
         return page
     van = Van(ahead.van, ahead.van_seen) if ahead.van and ahead.van_seen else None
-    van_shown = near(services.settings.web, ahead.stops_before, ahead.arrival, van, work.now)
+    van_shown = near(services.settings.web, ahead.stops_before, ahead.arrival, van, now)
     return replace(page, live=ahead.window, stops_before=ahead.stops_before, van=van if van_shown else None)
 
 

@@ -45,6 +45,7 @@ class WebState:
 
     def __post_init__(self) -> None:
         self.pulse = Pulse(lambda: newest_event(self.services.store))
+        self.services.store.on_commit.append(self.pulse.poke)
 
 
 def of(where: Request | FastAPI) -> WebState:

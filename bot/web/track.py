@@ -319,23 +319,34 @@ async def feed_once(services: ServicesDep, token: str) -> Response:
 @router.get("/t/{token}/live")
 async def live(request: Request, services: ServicesDep, token: str) -> Response:
     """The page's data as server-sent events: now, then whenever it changed; "gone" when the link stops
-    working. Each stream lasts LIVE_FOR seconds; the browser opens the next."""
-    if await tracking.open_page(services, token) is None:
+    working (noticed within STILL_HERE seconds). Each stream lasts LIVE_FOR seconds; the browser opens
+    the next. A change of the day is read from the process's shared snapshot (bot/usecases/on_the_road.py),
+    so hundreds of open pages cost one read of the day, not one each."""
+    opened = await tracking.open_page(services, token)
+    if opened is None:
         return _gone(services.settings.messages.brand)
-    pulse = state.of(request).pulse
+    pulse, say = state.of(request).pulse, _say(opened.delivery.locale)
 
     async def events() -> Any:
         clock = asyncio.get_running_loop().time
         yield "retry: 3000\n\n"
         sent, seen, until = "", pulse.marker, clock() + LIVE_FOR
+        found: tracking.Page | None = opened
         while clock() < until:
-            found = await tracking.open_page(services, token)
             if found is None:
                 yield "event: gone\ndata: {}\n\n"
                 return
-            now = json.dumps(feed(found, _say(found.delivery.locale)), ensure_ascii=False)
-            yield f"data: {now}\n\n" if now != sent else ": still here\n\n"
-            sent, seen = now, await pulse.wait(seen, STILL_HERE)
+            now = json.dumps(feed(found, say), ensure_ascii=False)
+            if now != sent:
+                yield f"data: {now}\n\n"
+            sent, marker = now, await pulse.wait(seen, STILL_HERE)
+            if marker == seen:  # nothing changed for a while: is the link still good? (the whole page)
+                yield ": still here\n\n"
+                found = await tracking.open_page(services, token)
+                continue
+            seen = marker  # the day changed: what this page shows, from the process's shared snapshot
+            glanced = await tracking.glance(services, opened.delivery, seen)
+            found = glanced[0] if glanced else await tracking.open_page(services, token)
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers=HEADERS | {"X-Accel-Buffering": "no"}
