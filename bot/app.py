@@ -73,6 +73,7 @@ class App:
         self._supervise("answerer", answerer.run, stale)
         if self.telegram is not None:
             await self._start_telegram(self.telegram)
+        web_state.of(self.web).tiles.file()  # the page's map builds now (if it must), not at a first visit
         settle_heap()
 
     async def _start_telegram(self, bot: tg.TelegramIn) -> None:

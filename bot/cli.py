@@ -235,6 +235,11 @@ def demo(
     out.print(f"Report: {result.report_path.resolve()}", highlight=False)
     url = f"sqlite+aiosqlite:///{result.db_path.resolve()}"
     out.print(f"Look around: DOORSTEP_STORE__URL={url} ./dev doorstep serve", highlight=False, soft_wrap=True)
+    if result.link:
+        web = _settings().web
+        out.print(
+            f"A recipient's page, once it serves: http://{web.host}:{web.port}{result.link}", highlight=False
+        )
 
 
 @cli.command()

@@ -50,6 +50,12 @@ class WebSettings(BaseModel):
     # (and never before it is out, nor after the stop is done): the driver's day is not theirs to watch.
     van_within_stops: int = Field(default=3, ge=0, le=50)
     van_within_minutes: int = Field(default=15, ge=0, le=240)
+    # The page's street map (bot/tiles): tiles built from this OpenStreetMap extract (default: the
+    # routing extract, DOORSTEP_ETA__OSM_PBF) into the cache folder; street names need map glyphs (a
+    # folder of MapLibre glyph ranges, <font name>/<start>-<end>.pbf); without them, no labels.
+    map_pbf: Path | None = None
+    map_cache_dir: Path = Path(".cache/tiles")
+    map_glyphs: Path | None = None
 
 
 class DaySettings(BaseModel):

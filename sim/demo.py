@@ -20,6 +20,8 @@ from bot.composition import build_services
 from bot.config import Settings
 from bot.domain.deliveries import Status
 from bot.services import Services
+from bot.store import deliveries as delivery_store
+from bot.store import links
 from bot.usecases import progress
 from bot.usecases.day import FINISHED, load_day
 from bot.usecases.errors import ConflictError
@@ -60,6 +62,7 @@ class DemoResult:
     db_path: Path
     summary: report.Summary
     report_path: Path
+    link: str | None = None  # a recipient's page (/t/{token}) of one delivered parcel, for `doorstep serve`
 
 
 def monaco_extract() -> Path | None:
@@ -99,6 +102,7 @@ async def run_demo(options: DemoOptions, progress_to: Progress | None = None) ->
         day = Day(services, clock, options, zone, progress_to or (lambda _share, _what: None))
         await day.prepare()
         await day.run()
+        link = await a_page_link(services, options.day)
     finally:
         await services.close()
     db_path = options.folder / "doorstep.db"
@@ -106,7 +110,16 @@ async def run_demo(options: DemoOptions, progress_to: Progress | None = None) ->
     html = report.write_html(
         summary, db_path, options.folder / "report.html", osm=options.osm_pbf is not None
     )
-    return DemoResult(db_path, summary, html)
+    return DemoResult(db_path, summary, html, link)
+
+
+async def a_page_link(services: Services, day: date) -> str | None:
+    """A link to the page of the day's first delivered parcel (as its messages carry one)."""
+    async with services.store.tx() as conn:
+        done = await delivery_store.find(
+            conn, delivery_store.DeliveryFilter(day=day, statuses=[Status.DELIVERED], limit=1)
+        )
+        return f"/t/{await links.issue(conn, done[0].id, services.clock.now())}" if done else None
 
 
 class Day:

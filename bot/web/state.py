@@ -17,6 +17,7 @@ from bot.handlers.telegram import TelegramIn
 from bot.health import Report
 from bot.services import Services
 from bot.supervise import Supervisor
+from bot.tiles import Tiles
 from bot.usecases.inbound import Answerer, GroupCommit
 from bot.usecases.on_the_road import Pulse, newest_event
 from bot.web.refused import RefusedWebhooks
@@ -40,12 +41,15 @@ class WebState:
     page_per_link: Throttle = field(default_factory=lambda: Throttle(30, timedelta(minutes=1)))
     page_per_address: Throttle = field(default_factory=lambda: Throttle(120, timedelta(minutes=1)))
     pulse: Pulse = field(init=False)  # wakes the recipient's open pages when the day changes
+    tiles: Tiles = field(init=False)  # the page's street map, built on first use (bot/tiles)
     readyz_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     readyz_last: tuple[float, Report] | None = None  # (when the last check began, what it found)
 
     def __post_init__(self) -> None:
         self.pulse = Pulse(lambda: newest_event(self.services.store))
         self.services.store.on_commit.append(self.pulse.poke)
+        web, eta = self.services.settings.web, self.services.settings.eta
+        self.tiles = Tiles(web.map_pbf or eta.osm_pbf, web.map_cache_dir)
 
 
 def of(where: Request | FastAPI) -> WebState:

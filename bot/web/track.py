@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -57,10 +58,20 @@ async def _throttled(request: Request, services: ServicesDep) -> None:
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_throttled)])
-assets = APIRouter(include_in_schema=False)
-ASSET_NAMES = frozenset({"live.js"})
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "track"
+assets = APIRouter(include_in_schema=False)  # the page's files and its map: the same for every page
 ASSETS = Path(__file__).resolve().parent / "static" / "track"
+NODE = Path(__file__).resolve().parents[2] / "node_modules"  # package.json: MapLibre GL JS, pmtiles
+ASSET_FILES = {
+    "live.js": ASSETS / "live.js",
+    "map.js": ASSETS / "map.js",
+    "maplibre-gl.js": NODE / "maplibre-gl" / "dist" / "maplibre-gl-csp.js",  # no blob: workers (the CSP)
+    "maplibre-gl-worker.js": NODE / "maplibre-gl" / "dist" / "maplibre-gl-csp-worker.js",
+    "maplibre-gl.css": NODE / "maplibre-gl" / "dist" / "maplibre-gl.css",
+    "pmtiles.js": NODE / "pmtiles" / "dist" / "pmtiles.js",
+}
+MAP_FILES = ("map.js", "maplibre-gl.js", "maplibre-gl-worker.js", "maplibre-gl.css", "pmtiles.js")
+GLYPH_RANGE = re.compile(r"\d{1,5}-\d{1,5}\.pbf")
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "track"
 # The console's headers (no other origin, not framed, not cached), this origin's scripts, and no referrer:
 # the link is the key.
 HEADERS = SECURITY_HEADERS | {
@@ -109,7 +120,9 @@ SAY = {
     "live": "On its way: expected {window}",
     "next_stop": "Yours is the next stop.",
     "stops_before": "{n} stops before yours.",
+    "one_stop_before": "One stop before yours.",
     "van_near": "The van is nearby.",
+    "map_label": "Map: your address and, once it is near, the van",
     "write": "Write to us",
     "write_label": "Your question or request",
     "write_send": "Send to our team",
@@ -246,6 +259,7 @@ def render_page(
         say=say,
         hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
         feed=feed(found, say),
+        map=map_of(request) if found.live and token else None,
         changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
         forms=token is not None,
@@ -296,6 +310,8 @@ def feed(found: tracking.Page, say: dict[str, str]) -> dict[str, Any]:
             if found.stops_before is None
             else say["next_stop"]
             if found.stops_before == 0
+            else say["one_stop_before"]
+            if found.stops_before == 1
             else say["stops_before"].format(n=found.stops_before)
         ),
         "van": (
@@ -355,11 +371,52 @@ async def live(request: Request, services: ServicesDep, token: str) -> Response:
 
 @assets.get("/track-assets/{name}")
 async def asset(name: str) -> Response:
-    """The page's script (and the map's files), from this origin."""
-    path = ASSETS / name
-    if name not in ASSET_NAMES or not path.is_file():
+    """The page's scripts and the map's library, from this origin."""
+    path = ASSET_FILES.get(name)
+    if path is None or not path.is_file():
         return Response(status_code=404)
     return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"} | NOSNIFF)
+
+
+@assets.get("/map/streets.pmtiles")
+async def streets(request: Request) -> Response:
+    """The street map (OpenStreetMap data, the same for everyone), in HTTP Range requests."""
+    tiles = state.of(request).tiles.file()
+    if tiles is None:
+        return Response(status_code=404)
+    return FileResponse(tiles, headers={"Cache-Control": "public, max-age=86400"} | NOSNIFF)
+
+
+@assets.get("/map/fonts/{font}/{glyphs}")
+async def fonts(request: Request, font: str, glyphs: str) -> Response:
+    """Glyph ranges for the street names (from DOORSTEP_WEB__MAP_GLYPHS)."""
+    folder = state.of(request).services.settings.web.map_glyphs
+    if folder is None or not GLYPH_RANGE.fullmatch(glyphs) or font not in _fonts(folder):
+        return Response(status_code=404)
+    path = folder / font / glyphs
+    if not path.is_file():
+        return Response(status_code=404)
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"} | NOSNIFF)
+
+
+def _fonts(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+
+
+def map_of(request: Request) -> dict[str, str] | None:
+    """What the page's map needs (its tiles, glyphs and font), or None when there is no map: no extract,
+    tilemaker missing or still building, or MapLibre not installed (`npm ci`)."""
+    web = state.of(request)
+    if web.tiles.file() is None or not all(ASSET_FILES[name].is_file() for name in MAP_FILES):
+        return None
+    glyphs = web.services.settings.web.map_glyphs
+    font = next(iter(sorted(_fonts(glyphs))), "") if glyphs else ""
+    preferred = "Noto Sans Regular"
+    return {
+        "tiles": "/map/streets.pmtiles",
+        "glyphs": "/map/fonts/{fontstack}/{range}.pbf" if font else "",
+        "font": preferred if glyphs and preferred in _fonts(glyphs) else font,
+    }
 
 
 @router.post("/t/{token}/confirm", dependencies=[FROM_THIS_PAGE])

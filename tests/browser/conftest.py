@@ -51,7 +51,7 @@ async def sign_in(page: Page, username: str, password: str) -> None:
 async def browser() -> AsyncIterator[Browser]:
     if reason := chromium_unavailable():
         if os.environ.get("CI") == "true" and os.geteuid() == 0 and shutil.which("apt-get"):
-            pytest.fail(f"{reason} (CI runs as root with apt-get, so .ci/chromium.sh should have)")
+            pytest.fail(f"{reason} (CI runs as root with apt-get, so .ci/debian.sh should have)")
         pytest.skip(reason)
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -1,13 +1,17 @@
 """`doorstep demo`, small: a simulated day runs to its summary through the real system and loses nothing."""
 
+import asyncio
 import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from bot.app import build_app
+from bot.config import Settings
 from tests.cli.conftest import runner_in
 
 
@@ -43,3 +47,28 @@ def test_a_small_demo_day_runs_to_its_summary(tmp_path: Path, monkeypatch: pytes
     assert rows(db, "select count(*) from events where kind = 'plan.revised'")[0][0] > 0
     pre = rows(db, "select count(distinct delivery_id) from messages where kind = 'pre-delivery'")
     assert pre[0][0] == 14
+
+    link = re.search(r"A recipient's page, once it serves: http://127\.0\.0\.1:8000(/t/[\w-]+)", out)
+    assert link is not None, out
+    page = asyncio.run(served(db, link[1]))  # as `doorstep serve` on the demo's database, on the system clock
+    assert page.status_code == 200
+    (order_id,) = rows(
+        db, "select order_id from deliveries where status = 'delivered' order by date, window_start, id"
+    )[0]
+    assert order_id in page.text
+    assert "How did we do?" in page.text  # delivered: the page asks for a rating
+
+
+async def served(db: Path, path: str) -> httpx.Response:
+    settings = Settings(
+        store={"url": f"sqlite+aiosqlite:///{db}"},
+        sandbox={"path": db.with_name("sandbox.db")},
+        _env_file=None,
+    )
+    app = await build_app(settings)
+    try:
+        transport = httpx.ASGITransport(app=app.web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+            return await client.get(path)
+    finally:
+        await app.services.close()

@@ -130,6 +130,7 @@ async def test_an_open_page_hears_of_a_change_within_seconds_and_of_a_link_gone(
         )
         _, then = await asyncio.wait_for(next_event(lines), 3)
         assert then["stops_before"] == 1
+        assert then["stops_text"] == "One stop before yours."
         assert then["window"] == first["window"]
 
         async with planned_day.store.tx() as conn:
