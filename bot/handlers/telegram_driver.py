@@ -8,11 +8,14 @@ answers the press or the message; what the driver gets next (route, stop cards) 
 outbox.
 """
 
+import asyncio
 import contextlib
+import logging
 
+import aiohttp
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -25,6 +28,8 @@ from bot.services import Services
 from bot.usecases import driver_chat, driver_link
 from bot.usecases.driver_chat import Ack, Asked, Photo, Press
 from bot.usecases.driver_link import Linked
+
+log = logging.getLogger(__name__)
 
 SAY: dict[str, str] = {
     "usage": "Send /driver and the code from your dispatcher, for example: /driver K7Q4M2XP",
@@ -154,10 +159,32 @@ async def got_it(query: CallbackQuery, services: Services, inbox_id: int) -> Non
         )
 
 
+async def _download(message: Message, file_id: str) -> bytes | None:
+    """The photo's bytes from Telegram, for the recipient's page; None when Telegram does not give them
+    (the file id is kept all the same, and the chat's "delivered" notice still shows the photo)."""
+    if message.bot is None:
+        return None
+    try:
+        async with asyncio.timeout(DOWNLOAD_SECONDS):
+            got = await message.bot.download(file_id)
+    except (TelegramAPIError, aiohttp.ClientError, TimeoutError, OSError) as error:
+        log.warning("driver photo not downloaded (%s): the page shows none", type(error).__name__)
+        return None
+    return got.read() if got is not None else None
+
+
+DOWNLOAD_SECONDS = 20
+
+
 async def photo(message: Message, services: Services, inbox_id: int) -> None:
     largest = max(message.photo or [], key=lambda size: size.width * size.height)
     kept = await driver_chat.attach_photo(
-        services, inbox_id, str(message.chat.id), largest.file_id, message.caption or ""
+        services,
+        inbox_id,
+        str(message.chat.id),
+        largest.file_id,
+        message.caption or "",
+        await _download(message, largest.file_id),
     )
     if kept is Photo.NOT_DRIVER:
         raise SkipHandler  # someone else's photo: for the recipients' router, if it wants it

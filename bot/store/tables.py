@@ -369,6 +369,20 @@ links = sa.Table(
     sa.Column("revoked_at", UtcDateTime),
 )
 
+# Proof-of-delivery photos, kept here (a driver's Telegram photo is downloaded when it comes): the
+# recipient's page shows the latest of a delivered parcel. `ref`: the Telegram file id, if any.
+photos = sa.Table(
+    "photos",
+    metadata,
+    _id(),
+    sa.Column("delivery_id", sa.ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("taken_at", UtcDateTime, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("ref", sa.String(200)),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
 # Short-lived conversation state per address and channel (e.g. "offered these slots, until 18:40").
 conversations = sa.Table(
     "conversations",

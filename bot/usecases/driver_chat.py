@@ -19,7 +19,8 @@ from bot.notify.kinds import Channel, Kind
 from bot.services import Services
 from bot.store import conversations, driver_routes, events, fleet, inbox, outbox, plans
 from bot.store import deliveries as delivery_store
-from bot.usecases import driver_cards, progress
+from bot.usecases import driver_cards, progress, proof
+from bot.usecases.errors import UseCaseError
 
 CHANNEL = Channel.TELEGRAM.value
 PHOTO_WINDOW = timedelta(minutes=10)  # after Delivered, photos from the driver are that stop's proof
@@ -170,9 +171,16 @@ async def said(services: Services, inbox_id: int, chat_id: str, text: str) -> bo
 
 
 async def attach_photo(
-    services: Services, inbox_id: int, chat_id: str, file_id: str, caption: str = ""
+    services: Services,
+    inbox_id: int,
+    chat_id: str,
+    file_id: str,
+    caption: str = "",
+    image: bytes | None = None,
 ) -> Photo:
-    """Keep a photo's Telegram file id on the delivery the driver just delivered (the file stays there)."""
+    """Keep a photo on the delivery the driver just delivered: its Telegram file id (the recipient's
+    Telegram "delivered" shows it), and the image itself when the chat could download it (`image`: the
+    recipient's page shows it; one that is no image is left out, the file id still kept)."""
     async with services.store.tx() as conn:
         now = services.clock.now()
         person = await fleet.driver_by_chat(conn, chat_id)
@@ -182,7 +190,14 @@ async def attach_photo(
         if asked.get("question") != "photo" or asked.get("driver_id") != person.id:
             return Photo.NOT_ASKED
         delivery_id = int(asked["delivery_id"])
-        data = {"file_id": file_id, "caption": caption[:1000]}
+        data: dict[str, Any] = {"file_id": file_id, "caption": caption[:1000]}
+        if image is not None:
+            try:
+                data["photo_id"] = await proof.keep(
+                    conn, delivery_id, image, now, source="telegram", ref=file_id
+                )
+            except UseCaseError as bad:
+                data["not_kept"] = bad.message
         await events.append(
             conn,
             now,

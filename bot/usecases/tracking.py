@@ -26,7 +26,7 @@ from bot.domain.deliveries import OPEN, Delivery, Status
 from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import deliveries as delivery_store
-from bot.store import events, links
+from bot.store import events, links, photos
 from bot.usecases import support, verbs
 from bot.usecases.on_the_road import Ahead
 from bot.usecases.rescheduling import Slot
@@ -75,6 +75,9 @@ class Page:
     live: tuple[datetime, datetime] | None = None
     stops_before: int | None = None
     van: Van | None = None
+    # After delivery: the newest photo's id (the page links to /t/{token}/photo) and the driver's note.
+    photo_id: int | None = None
+    driver_note: str = ""
 
     @property
     def home(self) -> LatLon:
@@ -104,11 +107,14 @@ async def page_of(services: Services, delivery_id: int) -> Page | None:
 
 async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -> Page:
     work = await verbs.work(services, conn, delivery)
-    shown = [
-        Moment(e.at, SHOWN[e.kind]) for e in await events.for_delivery(conn, delivery.id) if e.kind in SHOWN
-    ]
+    log = await events.for_delivery(conn, delivery.id)
+    shown = [Moment(e.at, SHOWN[e.kind]) for e in log if e.kind in SHOWN]
     instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
     page = Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+    if delivery.status is Status.DELIVERED:
+        notes = [str(e.data.get("note", "")) for e in log if e.kind == "delivery.delivered"]
+        note = hide_codes(notes[-1], delivery.access_code) if notes else ""
+        return replace(page, photo_id=await photos.latest_id(conn, delivery.id), driver_note=note)
     if delivery.status not in ON_ITS_WAY:
         return page
     ahead = await services.road().ahead(conn, delivery.date, delivery.id, work.now)
@@ -161,6 +167,15 @@ async def _delivery(services: Services, conn: AsyncConnection, token: str) -> De
     if done and services.clock.now() > delivery.window_end + lasts:
         return None
     return delivery
+
+
+async def photo(services: Services, token: str) -> photos.Photo | None:
+    """The delivered parcel's newest photo, for its page's link (None: no photo, or not delivered)."""
+    async with services.store.read() as conn:
+        delivery = await _delivery(services, conn, token)
+        if delivery is None or delivery.status is not Status.DELIVERED:
+            return None
+        return await photos.latest(conn, delivery.id)
 
 
 async def confirm(services: Services, token: str) -> Refused | None:

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 
 from bot.channels import registry
 from bot.domain.deliveries import Status
@@ -15,7 +15,7 @@ from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, fleet, outbox, plans
 from bot.supervise import Supervisor
-from bot.usecases import driver_link, inbound, planning, progress
+from bot.usecases import driver_link, inbound, planning, progress, proof
 from bot.usecases.errors import NotFoundError
 from bot.usecases.fleet import DepotIn, DriverIn, FleetIn, upsert_fleet
 from bot.usecases.intake import import_deliveries
@@ -138,6 +138,27 @@ async def stop_event(services: ServicesDep, delivery_id: Id, body: schemas.StopE
         services, delivery_id, body.type, reason=body.reason, note=body.note, actor="api"
     )
     return await _delivery(services, delivery_id)
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@router.post(
+    "/deliveries/{delivery_id}/photo",
+    status_code=status.HTTP_201_CREATED,
+    tags=["deliveries"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
+        }
+    },
+)
+async def delivery_photo(services: ServicesDep, delivery_id: Id, request: Request) -> dict[str, int]:
+    """A driver app's proof-of-delivery photo (the body: a JPEG, PNG or WebP image of at most 5 MB), at
+    a stop the driver is at or has done; the recipient's page shows the newest of a delivered parcel."""
+    photo_id = await proof.add_photo(services, delivery_id, await request.body(), actor="api")
+    return {"photo_id": photo_id}
 
 
 async def _delivery(services: Services, delivery_id: int) -> Any:

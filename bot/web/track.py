@@ -110,6 +110,8 @@ SAY = {
     "code_save": "Save the code",
     "code_note": "Only the driver of this delivery sees it.",
     "delivered": "Delivered.",
+    "photo_alt": "Photo of where your parcel was left",
+    "driver_note": "The driver's note:",
     "how": "How did we do?",
     "stars": "{n} of 5",
     "comment": "Anything to add? (optional)",
@@ -265,6 +267,8 @@ def render_page(
         forms=token is not None,
         rating=delivery.rating,
         confirmed=delivery.confirmed_at is not None,
+        photo=f"/t/{token}/photo?v={found.photo_id}" if token and found.photo_id else "",
+        driver_note=found.driver_note,
         instructions=found.instructions,
         timeline=[
             {
@@ -321,6 +325,16 @@ def feed(found: tracking.Page, say: dict[str, str]) -> dict[str, Any]:
         ),
         "home": {"lat": found.home.lat, "lon": found.home.lon} if found.live else None,
     }
+
+
+@router.get("/t/{token}/photo")
+async def photo(services: ServicesDep, token: str) -> Response:
+    """The delivered parcel's photo (proof of delivery); 404 as for any link that does not work."""
+    found = await tracking.photo(services, token)
+    if found is None:
+        return _gone(services.settings.messages.brand)
+    headers = HEADERS | {"Cache-Control": "private, max-age=86400"}
+    return Response(found.data, media_type=found.content_type, headers=headers)
 
 
 @router.get("/t/{token}/feed")

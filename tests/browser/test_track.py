@@ -2,17 +2,23 @@
 status, another time taken (and the SMS that confirms it), instructions that reach the driver, and a
 forged link that shows nothing. Every request the page makes stays on Doorstep's origin."""
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page
+import sqlalchemy as sa
+from playwright.async_api import Browser, Page, expect
 
 from bot.clock import ManualClock
 from bot.services import Services
 from bot.store import deliveries as delivery_store
+from bot.store.tables import deliveries
+from bot.usecases import proof
 from tests.browser.conftest import Shot
-from tests.loop.conftest import outbox_rows
+from tests.loop.conftest import MORNING, outbox_rows
+from tests.sms.test_silent_misreads import deliver_first_stop
+from tests.track.images import png
 from tests.track.test_page import LINK, notices
 from tests.track.test_page import settings as track_settings
 
@@ -104,4 +110,39 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
     assert await serious_violations(page) == []
 
     assert requested
+    assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
+
+
+async def test_after_delivery_the_recipient_sees_the_photo_and_rates(
+    planned_day: Services,
+    clock: ManualClock,
+    phone: tuple[Page, list[str]],
+    site: str,
+    shot: Shot,
+) -> None:
+    page, requested = phone
+    tokens = await notices(planned_day, clock)
+    clock.set(MORNING)
+    delivered = await deliver_first_stop(planned_day, clock)
+    await proof.add_photo(planned_day, delivered, png(320, 200), actor="driver-app")
+
+    await page.goto(f"/t/{tokens[delivered]}")
+    photo = page.locator("img[data-photo]")
+    await expect(photo).to_be_visible()
+    assert await photo.evaluate("image => image.complete && image.naturalWidth") == 320  # it loaded
+    await shot(page, "delivered-photo")
+    assert await serious_violations(page) == []
+
+    await page.check("input[name=stars][value='5']")
+    await page.fill("#comment", "Right where I asked, thanks!")
+    await page.click("form[action$='/rating'] button")
+    rated = re.compile(r"\b5 \w+ 5\b")  # in their language
+    await expect(page.locator("[data-rating]")).to_contain_text(rated)
+    await shot(page, "rated")
+    assert await serious_violations(page) == []
+    async with planned_day.store.read() as conn:
+        query = sa.select(deliveries.c.rating, deliveries.c.rating_comment).where(
+            deliveries.c.id == delivered
+        )
+        assert tuple((await conn.execute(query)).one()) == (5, "Right where I asked, thanks!")
     assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]

@@ -20,7 +20,7 @@ from typing import Any, cast, get_args
 import pytest
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import GetMe, GetWebhookInfo, TelegramMethod
+from aiogram.methods import GetFile, GetMe, GetWebhookInfo, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, InputFile, Message, Update
 
@@ -107,6 +107,7 @@ class RecordingSession(BaseSession):
         self.now = now
         self._answers: defaultdict[type[TelegramMethod[Any]], deque[Answer]] = defaultdict(deque)
         self._message_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # by file id: what getFile and a download give (none: 400)
 
     def fail(self, method: type[TelegramMethod[Any]], fault: Fault, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` get ``fault``."""
@@ -128,7 +129,7 @@ class RecordingSession(BaseSession):
         detached = type(method).model_validate(method.model_dump(warnings=False))  # validated again, no bot
         self.calls.append(Call(detached, self._form(bot, method)))
         queued = self._answers[type(method)]
-        answer = queued.popleft() if queued else {"ok": True, "result": self._result(method)}
+        answer = queued.popleft() if queued else self._answer(method)
         status = 200
         if isinstance(answer, Fault):
             status, answer = answer.error_code, answer.as_json()
@@ -142,6 +143,23 @@ class RecordingSession(BaseSession):
             for key, value in method.model_dump(warnings=False).items()
         }
         return {key: value for key, value in prepared.items() if value}
+
+    def _answer(self, method: TelegramMethod[Any]) -> Answer:
+        if isinstance(method, GetFile):  # as Telegram: a file it has, or 400
+            if method.file_id not in self.files:
+                return Fault(400, "Bad Request: wrong file_id or the file is temporarily unavailable")
+            size = len(self.files[method.file_id])
+            path = f"photos/{method.file_id}.jpg"
+            return {
+                "ok": True,
+                "result": {
+                    "file_id": method.file_id,
+                    "file_unique_id": "u1",
+                    "file_size": size,
+                    "file_path": path,
+                },
+            }
+        return {"ok": True, "result": self._result(method)}
 
     def _result(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
@@ -186,8 +204,10 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        raise NotImplementedError("RecordingSession downloads no files")
-        yield b""  # pragma: no cover
+        name = url.rsplit("/", 1)[-1].removesuffix(".jpg")
+        if name not in self.files:
+            raise NotImplementedError(f"RecordingSession has no file behind {url}")
+        yield self.files[name]
 
 
 def _chat(chat_id: int | str | None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from bot.handlers import telegram as tg
 from bot.handlers import telegram_driver
 from bot.notify.buttons import Failed, GotIt, Stars, StartRoute, Stop, StopAct
 from bot.services import Services
-from bot.store import contacts, fleet
+from bot.store import contacts, fleet, photos
 from bot.store.tables import deliveries, drivers, escalations, events, inbox, plans
 from bot.usecases import progress
 from bot.usecases.day import load_day
@@ -32,6 +32,7 @@ from scheduler.jobs import fill_outbox
 from tests.conftest import DAY
 from tests.loop.conftest import outbox_rows, planned_day  # noqa: F401 - the fixture, for this module
 from tests.telegram.recording import Fault, RecordingSession, load_update
+from tests.track.images import png
 
 CHAT = 5550101  # the driver's chat in the recorded location and photo updates
 OTHER_CHAT = 5550202
@@ -266,6 +267,7 @@ async def test_stop_buttons_move_the_delivery_and_bring_the_next_stop(
     assert prompt.text.startswith("Delivered ✓ If you have a photo")
     assert card.text.startswith(f"<b>Stop 2 of {len(stops)}</b>")
     assert buttons_of(card) == card_buttons(second)
+    recording_session.files["AgACAgQAAxkBAAIBF2dQx1sm90xPhotoLarge"] = image = png()
     await deliver(services, telegram, clock, raw("photo_message", update_id=4))
     assert recording_session.sent(SendMessage)[-1].text == "📷 Photo saved with the delivery."
     (photo,) = await events_of(services, "delivery.photo")
@@ -273,6 +275,10 @@ async def test_stop_buttons_move_the_delivery_and_bring_the_next_stop(
         first,
         "AgACAgQAAxkBAAIBF2dQx1sm90xPhotoLarge",
     )
+    async with services.store.read() as conn:
+        kept = await photos.latest(conn, first)  # downloaded: the recipient's page shows it
+    assert kept is not None
+    assert (kept.content_type, kept.data) == ("image/png", image)
 
     await deliver(services, telegram, clock, press(Stop(d=second, act=StopAct.FAILED).pack(), update_id=5))
     (reasons,) = recording_session.sent(EditMessageReplyMarkup)

@@ -28,8 +28,10 @@ from tests.loop.test_driver_events import first_route
 from tests.loop.test_fallback import EVENING
 from tests.sms.test_fault_gaps import open_escalations
 from tests.sms.test_silent_misreads import deliver_first_stop
+from tests.track.images import png
 
 PUBLIC = "https://doorstep.example"
+IMAGE = {"Content-Type": "image/png"}
 LINK = re.compile(re.escape(PUBLIC) + r"/t/([A-Za-z0-9_-]{22})")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
@@ -260,6 +262,42 @@ async def test_after_delivery_the_page_takes_a_rating_and_a_missing_parcel_repor
     raised = [(kind, d) for kind, d, _ in await open_escalations(planned_day)]
     assert ("low_rating", delivered) in raised
     assert ("not_received", delivered) in raised
+
+
+async def test_after_delivery_the_page_shows_the_driver_s_photo_and_note(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    api: httpx.AsyncClient,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    clock.set(MORNING)
+    route = await first_route(planned_day)
+    first, second = route.stops[0].delivery_id, route.stops[1].delivery_id
+    await progress.start_route(planned_day, route.driver_id, actor="test")
+    image = png()
+    early = await api.post(f"/api/deliveries/{second}/photo", content=image, headers=IMAGE)
+    assert early.status_code == 409  # not at that door yet
+    clock.set(route.stops[0].planned_arrival)
+    await progress.record_stop_event(
+        planned_day, first, progress.StopEvent.DELIVERED, note="On the bench by the blue door", actor="test"
+    )
+    text = await api.post(f"/api/deliveries/{first}/photo", content=b"not an image", headers=IMAGE)
+    assert text.status_code == 422
+    assert "not a JPEG, PNG or WebP image" in text.text
+    assert "data-photo" not in (await api.get(f"/t/{tokens[first]}")).text
+
+    taken = await api.post(f"/api/deliveries/{first}/photo", content=image, headers=IMAGE)
+    assert taken.status_code == 201
+    page = (await api.get(f"/t/{tokens[first]}")).text
+    src = re.search(r'<img class="proof" src="([^"]+)"', page)
+    assert src is not None
+    assert "On the bench by the blue door" in page
+    shown = await api.get(src[1])
+    assert shown.status_code == 200
+    assert (shown.headers["content-type"], shown.content) == ("image/png", image)
+    # Another parcel's link, a forged one, a parcel not delivered: no photo.
+    assert (await api.get(f"/t/{tokens[second]}/photo")).status_code == 404
+    assert (await api.get("/t/" + "A" * 22 + "/photo")).status_code == 404
 
 
 async def test_support_sees_the_page_read_only_and_can_revoke_every_link(
