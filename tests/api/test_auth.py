@@ -8,6 +8,7 @@ ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/deliveries/1", None),
     ("POST", "/api/deliveries/1/cancel", {"reason": "customer called"}),
     ("POST", "/api/deliveries/1/events", {"type": "arrived"}),
+    ("POST", "/api/deliveries/1/photo", None),
     ("GET", "/api/depots", None),
     ("POST", "/api/depots", [{"code": "HUB", "name": "Hub", "lat": 52.5, "lon": 13.4}]),
     ("GET", "/api/drivers", None),
