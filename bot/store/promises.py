@@ -71,6 +71,16 @@ async def last_told(conn: AsyncConnection, delivery_ids: Iterable[int]) -> dict[
     return found
 
 
+async def told_history(conn: AsyncConnection, delivery_id: int) -> list[Promise]:
+    """Every version the recipient was told, oldest first (the window and how it changed)."""
+    query = (
+        sa.select(*_LEDGER)
+        .where(promises.c.delivery_id == delivery_id, promises.c.told_at.is_not(None))
+        .order_by(promises.c.version)
+    )
+    return [Promise(*r) for r in await conn.execute(query)]
+
+
 async def last_told_for_day(conn: AsyncConnection, day: date) -> dict[int, Promise]:
     """The latest version told to each recipient of `day`'s deliveries."""
     older = promises.alias("older")

@@ -27,6 +27,7 @@ from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import deliveries as delivery_store
 from bot.store import events, links, photos
+from bot.store import promises as promise_store
 from bot.usecases import support, verbs
 from bot.usecases.on_the_road import Ahead
 from bot.usecases.rescheduling import Slot
@@ -75,6 +76,8 @@ class Page:
     live: tuple[datetime, datetime] | None = None
     stops_before: int | None = None
     van: Van | None = None
+    # The windows the recipient was told, oldest first: how the window changed.
+    told: tuple[Promise, ...] = ()
     # After delivery: the newest photo's id (the page links to /t/{token}/photo) and the driver's note.
     photo_id: int | None = None
     driver_note: str = ""
@@ -110,7 +113,8 @@ async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -
     log = await events.for_delivery(conn, delivery.id)
     shown = [Moment(e.at, SHOWN[e.kind]) for e in log if e.kind in SHOWN]
     instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
-    page = Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None)
+    told = tuple(await promise_store.told_history(conn, delivery.id))
+    page = Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None, told=told)
     if delivery.status is Status.DELIVERED:
         notes = [str(e.data.get("note", "")) for e in log if e.kind == "delivery.delivered"]
         note = hide_codes(notes[-1], delivery.access_code) if notes else ""

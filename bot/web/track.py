@@ -99,6 +99,11 @@ SAY = {
     "where_label": "Tell the driver where to leave it if you are out",
     "save": "Save for the driver",
     "so_far": "So far",
+    "earlier": "Earlier:",
+    "why_planned": "as planned",
+    "why_rescheduled": "your choice",
+    "why_late": "we were running late",
+    "why_changed": "changed",
     "back": "Back",
     "no_time": "No other time is free now.",
     "gone_title": "This link does not work",
@@ -261,6 +266,7 @@ def render_page(
         say=say,
         hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
         feed=feed(found, say),
+        earlier=_earlier(found, say),
         map=map_of(request) if found.live and token else None,
         changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
@@ -283,6 +289,21 @@ def render_page(
         base=f"/t/{token}" if token else "",
         csrf=_csrf(request, token) if token else "",
     )
+
+
+def _earlier(found: tracking.Page, say: dict[str, str]) -> list[str]:
+    """The windows told before the one shown, oldest first, each with why it changed."""
+    zone, locale = ZoneInfo(found.delivery.timezone), found.delivery.locale
+    now = found.window
+    why = {"planned": say["why_planned"], "rescheduled": say["why_rescheduled"], "late": say["why_late"]}
+    shown: list[str] = []
+    for told in found.told:
+        if (told.start, told.end) == now:
+            continue
+        day = fmt.day(fmt.local_date(told.start, zone), locale)
+        window = fmt.window(told.start, told.end, zone, Channel.TELEGRAM)
+        shown.append(f"{day}, {window} ({why.get(told.reason, say['why_changed'])})")
+    return shown
 
 
 def feed(found: tracking.Page, say: dict[str, str]) -> dict[str, Any]:

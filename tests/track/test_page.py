@@ -6,6 +6,7 @@ import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.services import Services
 from bot.store import audit, links
 from bot.store import deliveries as delivery_store
+from bot.store import promises as promise_store
 from bot.store.tables import deliveries, events
 from bot.store.tables import links as links_table
 from bot.usecases import progress
@@ -150,6 +152,8 @@ async def test_another_time_from_the_page_moves_the_parcel_and_tells_the_recipie
 ) -> None:
     token = (await notices(planned_day, clock))[1]
     before = await delivery(planned_day, 1)
+    async with planned_day.store.read() as conn:
+        planned = (await promise_store.current(conn, [1]))[1]
     offered = await api.get(f"/t/{token}/times")
     assert offered.status_code == 200
     first = re.search(
@@ -165,6 +169,12 @@ async def test_another_time_from_the_page_moves_the_parcel_and_tells_the_recipie
     assert (after["window_start"], after["window_end"]) != (before["window_start"], before["window_end"])
     told = await outbox_rows(planned_day, kind="rescheduled", delivery_id=1)
     assert len(told) == 1  # the recipient hears the new window on their channel
+    await planned_day.dispatcher().drain()
+    page = (await api.get(f"/t/{token}")).text
+    earlier = re.search(r"data-earlier>[^<]*<s>([^<]*)</s></p>", page)  # how the window changed
+    assert earlier is not None, page
+    assert earlier[1].endswith("(wie geplant)" if "Hallo" in page else "(as planned)")
+    assert planned.start.astimezone(ZoneInfo(before["timezone"])).strftime("%H:%M") in earlier[1]
 
     again = await api.post(
         f"/t/{token}/times",
