@@ -4,6 +4,7 @@ forged link that shows nothing. Every request the page makes stays on Doorstep's
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from bot.clock import ManualClock
 from bot.services import Services
 from bot.store import deliveries as delivery_store
+from bot.store import links
 from bot.store.tables import deliveries
 from bot.usecases import proof
 from tests.browser.conftest import Shot
@@ -52,6 +54,13 @@ async def serious_violations(page: Page) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
 
 
+async def looked_at(page: Page, shot: Shot, state: str) -> None:
+    """A screenshot of the page in this state, and axe-core's check of it (no serious or critical
+    violation)."""
+    await shot(page, state)
+    assert await serious_violations(page) == [], state
+
+
 async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_driver(
     planned_day: Services,
     clock: ManualClock,
@@ -71,18 +80,15 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
     before = await page.text_content("[data-window]")
     assert before
     assert await page.is_visible("[data-status]")
-    await shot(page, "opened")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "opened")
 
     await page.click("a[href$='/times']")
-    await shot(page, "times")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "times")
     await page.locator("ul.times button").first.click()
     await page.wait_for_selector("[role=status]")
     after = await page.text_content("[data-window]")
     assert after != before
-    await shot(page, "moved")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "moved")
     await planned_day.dispatcher().drain()
     told = [s for s in planned_day.sandbox.sent() if s.kind == "rescheduled" and s.address == sms.address]
     assert len(told) == 1
@@ -92,7 +98,7 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
     await page.fill("#place", "Behind the blue gate, please")
     await page.click("form[action$='/instructions'] button")
     await page.wait_for_selector("[data-instructions]")
-    await shot(page, "instructed")
+    await looked_at(page, shot, "instructed")
     notes = await outbox_rows(planned_day, kind="driver-notes")
     assert any(
         "Behind the blue gate" in n["body"]
@@ -100,16 +106,49 @@ async def test_a_recipient_opens_the_link_takes_another_time_and_tells_the_drive
         if delivery_id in n["payload"].get("deliveries", [])
     )
 
-    await page.goto("/t/" + "A" * 22)
-    assert await page.is_visible("text=This link does not work")
+    assert requested
+    assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
+
+
+async def test_a_foreign_a_forged_a_revoked_and_an_expired_link_show_nothing_of_the_parcel(
+    planned_day: Services,
+    clock: ManualClock,
+    phone: tuple[Page, list[str]],
+    site: str,
+    shot: Shot,
+) -> None:
+    page, requested = phone
+    tokens = await notices(planned_day, clock)
+    delivery_id, other = sorted(tokens)[:2]
+    token = tokens[delivery_id]
     async with planned_day.store.read() as conn:
         found = await delivery_store.get(conn, delivery_id)
     assert found is not None
+    await page.goto(f"/t/{tokens[other]}")  # another parcel's link: its page, nothing of this one
     assert found.order_id not in await page.content()
-    await shot(page, "forged")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "foreign")
 
-    assert requested
+    for how in ("forged", "revoked", "expired"):
+        if how == "forged":
+            await page.goto("/t/" + "A" * 22)
+        elif how == "revoked":
+            async with planned_day.store.tx() as conn:
+                await links.revoke(conn, [delivery_id], clock.now())
+            await page.goto(f"/t/{token}")
+        else:  # the other parcel, delivered longer ago than DOORSTEP_WEB__LINK_DAYS
+            done = sa.update(deliveries).where(deliveries.c.id == other).values(status="delivered")
+            async with planned_day.store.tx() as conn:
+                await conn.execute(done)
+            clock.advance(timedelta(days=planned_day.settings.web.link_days + 2))
+            await page.goto(f"/t/{tokens[other]}")
+            async with planned_day.store.read() as conn:
+                found = await delivery_store.get(conn, other)
+            assert found is not None
+        assert await page.is_visible("text=This link does not work"), how
+        content = await page.content()
+        assert found.order_id not in content, how
+        assert found.name.split()[0] not in content, how
+        await looked_at(page, shot, how)
     assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
 
 
@@ -130,16 +169,14 @@ async def test_after_delivery_the_recipient_sees_the_photo_and_rates(
     photo = page.locator("img[data-photo]")
     await expect(photo).to_be_visible()
     assert await photo.evaluate("image => image.complete && image.naturalWidth") == 320  # it loaded
-    await shot(page, "delivered-photo")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "delivered-photo")
 
     await page.check("input[name=stars][value='5']")
     await page.fill("#comment", "Right where I asked, thanks!")
     await page.click("form[action$='/rating'] button")
     rated = re.compile(r"\b5 \w+ 5\b")  # in their language
     await expect(page.locator("[data-rating]")).to_contain_text(rated)
-    await shot(page, "rated")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "rated")
     async with planned_day.store.read() as conn:
         query = sa.select(deliveries.c.rating, deliveries.c.rating_comment).where(
             deliveries.c.id == delivered

@@ -17,7 +17,7 @@ from bot.web import state
 from sim.demo import MONACO
 from sim.sample import sample_day
 from tests.browser.conftest import Shot
-from tests.browser.test_track import phone, serious_violations
+from tests.browser.test_track import looked_at, phone
 from tests.conftest import API_KEY, DAY
 from tests.loop.conftest import MORNING
 from tests.loop.test_driver_events import first_route
@@ -78,14 +78,13 @@ async def test_the_map_shows_the_stop_and_the_van_only_near_from_doorstep_s_own_
     await page.goto(f"/t/{tokens[far.delivery_id]}")
     await page.wait_for_selector("#map[data-ready]")
     assert await page.is_hidden("[data-van]")  # five stops away: no van
-    await shot(page, "map-van-far")
+    await looked_at(page, shot, "map-van-far")
 
     await page.goto(f"/t/{tokens[near.delivery_id]}")
     await page.wait_for_selector("#map[data-ready]")
     assert await page.is_visible("[data-van]")
     assert await page.is_visible("text=© OpenStreetMap contributors")
-    await shot(page, "map-van-near")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "map-van-near")
     assert errors == []
 
     ranges = [r for r in requested if "/map/streets.pmtiles" in r]
@@ -99,12 +98,11 @@ async def test_the_map_shows_the_stop_and_the_van_only_near_from_doorstep_s_own_
         planned_day, route.stops[0].delivery_id, progress.StopEvent.DELIVERED, actor="test"
     )
     await expect(page.locator("[data-stops]")).to_have_text("Yours is the next stop.")
-    await shot(page, "map-next-stop")
+    await looked_at(page, shot, "map-next-stop")
     await progress.record_stop_event(
         planned_day, near.delivery_id, progress.StopEvent.DELIVERED, actor="test"
     )
     await page.wait_for_selector("form[action$='/rating']")  # reloaded: delivered, rate it
     assert await page.locator("#map").count() == 0  # no map, no van once the stop is done
-    await shot(page, "map-delivered")
-    assert await serious_violations(page) == []
+    await looked_at(page, shot, "map-delivered")
     assert errors == []
