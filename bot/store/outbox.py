@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.messages import FINAL, MessageStatus, NewMessage
+from bot.notify.kinds import Kind
 from bot.store import links, promises, receipts
 from bot.store.tables import messages
 
@@ -363,3 +364,13 @@ async def of_kind_since(conn: AsyncConnection, kind: str, since: datetime) -> li
     )
     query = sa.select(*columns).where(messages.c.kind == kind, messages.c.created_at >= since)
     return list((await conn.execute(query.order_by(messages.c.id))).mappings())
+
+
+async def staff_replies(conn: AsyncConnection, delivery_id: int) -> list[tuple[datetime, str]]:
+    """What support wrote to this delivery's recipient (when queued, the words), oldest first."""
+    query = (
+        sa.select(messages.c.created_at, messages.c.payload)
+        .where(messages.c.delivery_id == delivery_id, messages.c.kind == Kind.STAFF_REPLY.value)
+        .order_by(messages.c.id)
+    )
+    return [(row.created_at, str(row.payload.get("text", ""))) for row in await conn.execute(query)]

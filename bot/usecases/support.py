@@ -16,7 +16,7 @@ on the delivery's timeline and an audit entry (never with an access code or a me
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +96,8 @@ async def _reply(
         to, Kind.STAFF_REPLY, {"text": text}, key=key, order_id=delivery.order_id, due_at=now,
         delivery_id=delivery.id,
     )  # fmt: skip
+    # The staff's own words beside the rendered body: the recipient's page shows them in its thread.
+    message = replace(message, payload={**message.payload, "text": text})
     await outbox.enqueue(conn, [message], now)
     detail = {"channel": to.channel, "length": len(text)}
     await _done(conn, now, staff, "staff.replied", delivery.id, detail)

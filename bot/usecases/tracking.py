@@ -26,7 +26,7 @@ from bot.domain.deliveries import OPEN, Delivery, Status
 from bot.domain.promises import Promise
 from bot.services import Services
 from bot.store import deliveries as delivery_store
-from bot.store import events, links, photos
+from bot.store import events, links, outbox, photos
 from bot.store import promises as promise_store
 from bot.usecases import support, verbs
 from bot.usecases.on_the_road import Ahead
@@ -59,6 +59,13 @@ class Moment:
 
 
 @dataclass(frozen=True, slots=True)
+class Said:
+    at: datetime
+    by_them: bool  # False: support's answer
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Van:
     at: LatLon
     seen: datetime  # when it reported that position
@@ -78,6 +85,8 @@ class Page:
     van: Van | None = None
     # The windows the recipient was told, oldest first: how the window changed.
     told: tuple[Promise, ...] = ()
+    # What they wrote from the page and what support answered, oldest first.
+    thread: tuple[Said, ...] = ()
     # After delivery: the newest photo's id (the page links to /t/{token}/photo) and the driver's note.
     photo_id: int | None = None
     driver_note: str = ""
@@ -114,7 +123,18 @@ async def _page(services: Services, conn: AsyncConnection, delivery: Delivery) -
     shown = [Moment(e.at, SHOWN[e.kind]) for e in log if e.kind in SHOWN]
     instructions = hide_codes(delivery.safe_drop or "", delivery.access_code)
     told = tuple(await promise_store.told_history(conn, delivery.id))
-    page = Page(delivery, work.promise, instructions, shown, verbs.unchangeable(work) is None, told=told)
+    theirs = [Said(e.at, True, str(e.data.get("text", ""))) for e in log if e.kind == WROTE]
+    ours = [Said(at, False, text) for at, text in await outbox.staff_replies(conn, delivery.id)]
+    thread = tuple(sorted(theirs + ours, key=lambda said: said.at))
+    page = Page(
+        delivery,
+        work.promise,
+        instructions,
+        shown,
+        verbs.unchangeable(work) is None,
+        told=told,
+        thread=thread,
+    )
     if delivery.status is Status.DELIVERED:
         notes = [str(e.data.get("note", "")) for e in log if e.kind == "delivery.delivered"]
         note = hide_codes(notes[-1], delivery.access_code) if notes else ""
@@ -239,10 +259,15 @@ async def not_received(services: Services, token: str) -> None:
 
 
 async def write(services: Services, token: str, text: str) -> None:
-    """A question or a request in their words: support reads it on the queue and answers on the
-    recipient's channel (the console's reply)."""
+    """A question or a request in their words: support reads it on the queue and the delivery's
+    timeline, and answers from the console on the recipient's channel; the page shows the thread."""
     async with services.store.tx() as conn:
-        await support_verb.ask_for_person(await _work(services, conn, token), f"on their page: {text[:500]}")
+        work = await _work(services, conn, token)
+        await support_verb.ask_for_person(work, f"on their page: {text[:500]}")
+        await verbs.log(work, WROTE, {"text": text[:1000], "on": "page"})
+
+
+WROTE = "delivery.wrote"  # what a recipient wrote to support from their page
 
 
 class LinkGoneError(LookupError):

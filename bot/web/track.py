@@ -134,6 +134,8 @@ SAY = {
     "write_label": "Your question or request",
     "write_send": "Send to our team",
     "write_note": "A person reads it and answers you by message.",
+    "you": "You",
+    "us": "Our team",
 }
 # What the page says after an action: ?said=<code>, never the request's words.
 SAID = {
@@ -252,6 +254,13 @@ def render_page(
     """The page of `found`; without a `token` (support staff looking), read-only: no form at all."""
     delivery = found.delivery
     zone = ZoneInfo(delivery.timezone)
+
+    def when(at: datetime) -> dict[str, str]:
+        return {
+            "iso": at.isoformat(),
+            "when": f"{fmt.day(fmt.local_date(at, zone), delivery.locale)} {fmt.clock(at, zone)}",
+        }
+
     refused = said.startswith("refused-")
     say = _say(delivery.locale)
     told = (
@@ -267,6 +276,11 @@ def render_page(
         hello=say["hello"].format(name=delivery.name.split(" ")[0], order_id=delivery.order_id),
         feed=feed(found, say),
         earlier=_earlier(found, say),
+        thread=[
+            when(said.at)
+            | {"who": say["you"] if said.by_them else say["us"], "mine": said.by_them, "text": said.text}
+            for said in found.thread
+        ],
         map=map_of(request) if found.live and token else None,
         changeable=found.changeable and token is not None,
         delivered=delivery.status is Status.DELIVERED,
@@ -276,14 +290,7 @@ def render_page(
         photo=f"/t/{token}/photo?v={found.photo_id}" if token and found.photo_id else "",
         driver_note=found.driver_note,
         instructions=found.instructions,
-        timeline=[
-            {
-                "iso": m.at.isoformat(),
-                "when": f"{fmt.day(fmt.local_date(m.at, zone), delivery.locale)} {fmt.clock(m.at, zone)}",
-                "what": catalog.translate(delivery.locale, m.what),
-            }
-            for m in found.timeline
-        ],
+        timeline=[when(m.at) | {"what": catalog.translate(delivery.locale, m.what)} for m in found.timeline],
         said=told or None,
         refused=refused,
         base=f"/t/{token}" if token else "",

@@ -358,9 +358,10 @@ async def test_a_link_hammered_is_slowed_down_and_works_again_a_minute_later(
     assert (await api.get(f"/t/{tokens[1]}")).status_code == 200
 
 
-async def test_what_they_write_on_the_page_reaches_support_with_their_words(
+async def test_what_they_write_on_the_page_reaches_support_and_the_answer_comes_back_to_the_page(
     planned_day: Services,  # noqa: F811
     clock: ManualClock,
+    app: App,
     api: httpx.AsyncClient,
 ) -> None:
     token = (await notices(planned_day, clock))[1]
@@ -375,6 +376,22 @@ async def test_what_they_write_on_the_page_reaches_support_with_their_words(
         ("person", 1, "on their page: Can you take my old parcel back?")
     ]
     assert "a person on our team will answer you" in (await api.get(sent.headers["location"])).text
+
+    await add_staff(app, "alice", "agent")
+    transport = httpx.ASGITransport(app=app.web)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as console:
+        await sign_in(console, "alice")
+        timeline = await console.get("/console/deliveries/1")
+        assert "Can you take my old parcel back?" in timeline.text  # on the delivery's timeline
+        nonce = re.search(r'name="nonce" value="([^"]+)"', timeline.text)
+        assert nonce is not None
+        answer = {"text": "Yes: give it to the driver.", "nonce": nonce[1], "csrf_token": csrf_of(timeline)}
+        assert (await console.post("/console/deliveries/1/reply", data=answer)).status_code == 303
+    page = (await api.get(f"/t/{token}")).text
+    thread = re.findall(
+        r'<li class="(mine|ours)"><strong>[^<]*</strong> <time[^>]*>[^<]*</time><br>([^<]*)</li>', page
+    )
+    assert thread == [("mine", "Can you take my old parcel back?"), ("ours", "Yes: give it to the driver.")]
 
 
 async def test_once_the_van_is_out_the_page_gives_the_narrowed_window_and_the_stops_before(
