@@ -40,6 +40,8 @@ class WebState:
     # The recipient's page (bot/web/track.py): requests a minute per link, and per client address.
     page_per_link: Throttle = field(default_factory=lambda: Throttle(30, timedelta(minutes=1)))
     page_per_address: Throttle = field(default_factory=lambda: Throttle(120, timedelta(minutes=1)))
+    # When each open live stream (/t/{token}/live) of a link began (the event loop's clock).
+    live_streams: dict[str, list[float]] = field(default_factory=dict)
     pulse: Pulse = field(init=False)  # wakes the recipient's open pages when the day changes
     tiles: Tiles = field(init=False)  # the page's street map, built on first use (bot/tiles)
     readyz_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -84,6 +84,7 @@ HEADERS = SECURITY_HEADERS | {
     "X-Robots-Tag": "noindex",
 }
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+LIVE_PER_LINK = 4  # live streams one link may hold open at once (a few tabs or devices)
 LIVE_FOR = 600.0  # seconds a live stream lasts; the browser then opens a new one (EventSource retries)
 STILL_HERE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 # Every text of the page, in English; bot/locales translates them (bot/notify/catalog.py).
@@ -383,9 +384,27 @@ async def live(request: Request, services: ServicesDep, token: str) -> Response:
     opened = await tracking.open_page(services, token)
     if opened is None:
         return _gone(services.settings.messages.brand)
-    pulse, say = state.of(request).pulse, _say(opened.delivery.locale)
+    web, now = state.of(request), asyncio.get_running_loop().time()
+    # A stream ends within LIVE_FOR (and a beat); one whose end was never seen (a client gone before
+    # its first byte) stops counting then.
+    open_ = [began for began in web.live_streams.get(token, []) if now - began < LIVE_FOR + STILL_HERE]
+    if len(open_) >= LIVE_PER_LINK:
+        raise TooManyError
+    web.live_streams[token] = [*open_, now]
+    pulse, say = web.pulse, _say(opened.delivery.locale)
 
     async def events() -> Any:
+        try:
+            async for event in _stream():
+                yield event
+        finally:
+            still = web.live_streams.get(token, [])
+            if now in still:
+                still.remove(now)
+            if not still:
+                web.live_streams.pop(token, None)
+
+    async def _stream() -> Any:
         clock = asyncio.get_running_loop().time
         yield "retry: 3000\n\n"
         sent, seen, until = "", pulse.marker, clock() + LIVE_FOR

@@ -2,6 +2,7 @@
 live stream that brings a change of the day to an open page within seconds, over a real server."""
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -153,3 +154,22 @@ async def test_the_pulse_outlives_a_store_that_fails(caplog: pytest.LogCaptureFi
     assert sum("could not read the store" in r.message for r in caplog.records) == 2
     assert await pulse.wait(7, 0.05) == 7  # nothing new: the wait ends on time
     await pulse.close()
+
+
+async def test_one_link_holds_at_most_four_live_streams(
+    planned_day: Services,  # noqa: F811
+    clock: ManualClock,
+    site: str,
+) -> None:
+    tokens = await notices(planned_day, clock)
+    clock.set(MORNING)
+    path = f"/t/{tokens[1]}/live"
+    async with httpx.AsyncClient(base_url=site) as client, contextlib.AsyncExitStack() as streams:
+        opened = [await streams.enter_async_context(client.stream("GET", path)) for _ in range(4)]
+        assert [s.status_code for s in opened] == [200] * 4
+        fifth = await client.get(path)
+        assert (fifth.status_code, fifth.headers["retry-after"]) == (429, "60")
+        await opened[0].aclose()  # a tab closed: its place is free again
+        await asyncio.sleep(0.2)
+        async with client.stream("GET", path) as again:
+            assert again.status_code == 200
