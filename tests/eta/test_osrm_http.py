@@ -146,7 +146,9 @@ async def test_server_errors_carry_its_message(osrm_server: FakeOsrm, profile: s
 async def test_timeout_is_a_matrix_error(osrm_server: FakeOsrm) -> None:
     provider = OsrmHttpMatrix(osrm_server.url, profile="slow", timeout=0.05)
 
-    with pytest.raises(MatrixError, match="ReadTimeout"):
+    # The slow server times the read out; on a busy machine (CI saw it) 50 ms can pass before the
+    # loopback connect is accepted: a ConnectTimeout, the same MatrixError to the caller.
+    with pytest.raises(MatrixError, match="(Read|Connect)Timeout"):
         await provider.table([point(1), point(2)])
 
 
