@@ -17,7 +17,7 @@ from bot.web import state
 from sim.demo import MONACO
 from sim.sample import sample_day
 from tests.browser.conftest import Shot
-from tests.browser.test_track import looked_at, phone
+from tests.browser.test_track import elsewhere, looked_at, phone
 from tests.conftest import API_KEY, DAY
 from tests.loop.conftest import MORNING
 from tests.loop.test_driver_events import first_route
@@ -90,7 +90,7 @@ async def test_the_map_shows_the_stop_and_the_van_only_near_from_doorstep_s_own_
     ranges = [r for r in requested if "/map/streets.pmtiles" in r]
     assert ranges, requested
     assert any("/map/fonts/" in r for r in requested)  # street names, from Doorstep's glyphs
-    assert all(url.startswith(site) for url in requested), [u for u in requested if not u.startswith(site)]
+    assert elsewhere(requested, site) == []
 
     # The van delivers the first stop and comes to this one; then this one: the page follows by itself.
     clock.set(max(first, route.stops[0].planned_arrival))

@@ -148,7 +148,7 @@ async def test_timeout_is_a_matrix_error(osrm_server: FakeOsrm) -> None:
 
     # The slow server times the read out; on a busy machine (CI saw it) 50 ms can pass before the
     # loopback connect is accepted: a ConnectTimeout, the same MatrixError to the caller.
-    with pytest.raises(MatrixError, match="(Read|Connect)Timeout"):
+    with pytest.raises(MatrixError, match=r"(Read|Connect)Timeout"):
         await provider.table([point(1), point(2)])
 
 
