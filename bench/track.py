@@ -11,7 +11,7 @@ from one address); no background loops run in it.
 - Page views: `--pages` GETs of /t/{token}, one at a time, for parcels picked at random (done and on
   the road), through HTTP on loopback.
 - Live viewers: `--viewers` browsers' streams (/t/{token}/live) held open at once, on parcels still on
-  the road (the routes' open stops, route by route). Then each of their vans reports a position 15 km
+  the road (the routes' open stops, route by route). Then each of their vans reports a position 33 km
   off (POST /api/drivers/{id}/position, one van after the other): its route is re-timed and the windows of
   its stops move. A viewer's update time runs from the moment its van's report is sent to the moment its
   stream brings a different window; the report's own re-plan is inside it.
@@ -46,7 +46,7 @@ from bot.store import links
 from bot.store import tables as t
 from bot.store.db import open_store
 
-FAR = (52.64, 13.40)  # 15 km north of the day's stops: every open stop of the van comes later
+FAR = (52.80, 13.40)  # 33 km north of the day's stops: every open stop of the van comes over an hour later
 
 
 def settings_env(folder: Path, api_key: str) -> dict[str, str]:
