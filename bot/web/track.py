@@ -384,27 +384,27 @@ async def live(request: Request, services: ServicesDep, token: str) -> Response:
     opened = await tracking.open_page(services, token)
     if opened is None:
         return _gone(services.settings.messages.brand)
-    web, now = state.of(request), asyncio.get_running_loop().time()
+    web, began = state.of(request), asyncio.get_running_loop().time()
     # A stream ends within LIVE_FOR (and a beat); one whose end was never seen (a client gone before
     # its first byte) stops counting then.
-    open_ = [began for began in web.live_streams.get(token, []) if now - began < LIVE_FOR + STILL_HERE]
+    open_ = [other for other in web.live_streams.get(token, []) if began - other < LIVE_FOR + STILL_HERE]
     if len(open_) >= LIVE_PER_LINK:
         raise TooManyError
-    web.live_streams[token] = [*open_, now]
+    web.live_streams[token] = [*open_, began]
     pulse, say = web.pulse, _say(opened.delivery.locale)
 
     async def events() -> Any:
         try:
-            async for event in _stream():
+            async for event in stream():
                 yield event
         finally:
             still = web.live_streams.get(token, [])
-            if now in still:
-                still.remove(now)
+            if began in still:
+                still.remove(began)
             if not still:
                 web.live_streams.pop(token, None)
 
-    async def _stream() -> Any:
+    async def stream() -> Any:
         clock = asyncio.get_running_loop().time
         yield "retry: 3000\n\n"
         sent, seen, until = "", pulse.marker, clock() + LIVE_FOR
@@ -413,10 +413,10 @@ async def live(request: Request, services: ServicesDep, token: str) -> Response:
             if found is None:
                 yield "event: gone\ndata: {}\n\n"
                 return
-            now = json.dumps(feed(found, say), ensure_ascii=False)
-            if now != sent:
-                yield f"data: {now}\n\n"
-            sent, marker = now, await pulse.wait(seen, STILL_HERE)
+            data = json.dumps(feed(found, say), ensure_ascii=False)
+            if data != sent:
+                yield f"data: {data}\n\n"
+            sent, marker = data, await pulse.wait(seen, STILL_HERE)
             if marker == seen:  # nothing changed for a while: is the link still good? (the whole page)
                 yield ": still here\n\n"
                 found = await tracking.open_page(services, token)
