@@ -12,12 +12,12 @@ from bot.services import Services
 from bot.store import contacts, outbox
 from bot.usecases import driver_cards
 from bot.usecases.day import ON_BOARD, Day, load_day
+from bot.usecases.learning import WINDOW_MODEL_AGE
 from bot.usecases.pending import take_in_pending
 from scheduler.due import Due, StopFacts, due
 from scheduler.edits import eta_edits
 from scheduler.notes_due import notes_again
 
-LEARNED_AGE = timedelta(minutes=5)  # the narrowed windows may use a model this old (eta/learning.py)
 DAYS = (-1, 0, 1)  # yesterday's to tomorrow's plans: a delivery day is local, the clock is UTC
 
 
@@ -37,7 +37,7 @@ async def fill_outbox(services: Services) -> int:
         for day_offset in DAYS:
             day = await load_day(conn, now.date() + timedelta(days=day_offset))
             if day is not None:
-                day = await services.learner().attach(conn, day, now, max_age=LEARNED_AGE)  # windows
+                day = await services.learner().attach(conn, day, now, max_age=WINDOW_MODEL_AGE)  # windows
                 queued += await _fill_day(conn, services, day, now)
     return queued
 

@@ -37,6 +37,10 @@ type VanDay = tuple[int, date]  # (driver id, local date)
 type Openings = Mapping[int, Sequence[tuple[datetime, datetime]]]  # delivery id -> (told at, window start)
 
 
+# Narrowed windows (the scheduler's messages, the recipient's page) may use a model this old.
+WINDOW_MODEL_AGE = timedelta(minutes=5)
+
+
 class Learner:
     """The model for a day, from the traces of the days before it and of the day itself.
 

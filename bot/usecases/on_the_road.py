@@ -26,13 +26,12 @@ from bot.domain.promises import Promise
 from bot.store import events
 from bot.store.db import Store
 from bot.usecases.day import ON_BOARD, load_day
-from bot.usecases.learning import Learner
+from bot.usecases.learning import WINDOW_MODEL_AGE, Learner
 from eta.geo import LatLon
 
 log = logging.getLogger(__name__)
 
 FRESH = timedelta(seconds=30)  # a snapshot older than this is made again even if nothing changed
-LEARNED_AGE = timedelta(minutes=5)  # as the scheduler's narrowed windows (scheduler/jobs.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +102,7 @@ class Road:
         day = await load_day(conn, on)
         if day is None:
             return Snapshot(marker, now, made_at, {}, {}, {})
-        day = await self.learner.attach(conn, day, now, max_age=LEARNED_AGE)
+        day = await self.learner.attach(conn, day, now, max_age=WINDOW_MODEL_AGE)
         ahead: dict[int, Ahead] = {}
         for route in day.routes.values():
             driver = day.drivers.get(route.driver_id)

@@ -12,6 +12,7 @@ the Content-Security-Policy allows none, and the referrer (the link is the key) 
 """
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -84,6 +85,7 @@ HEADERS = SECURITY_HEADERS | {
     "X-Robots-Tag": "noindex",
 }
 NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+MAP_FILE_HEADERS = {"Cache-Control": "public, max-age=86400"} | NOSNIFF  # tiles and glyphs: OSM's, for anyone
 LIVE_PER_LINK = 4  # live streams one link may hold open at once (a few tabs or devices)
 LIVE_FOR = 600.0  # seconds a live stream lasts; the browser then opens a new one (EventSource retries)
 STILL_HERE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
@@ -445,7 +447,7 @@ async def streets(request: Request) -> Response:
     tiles = state.of(request).tiles.file()
     if tiles is None:
         return Response(status_code=404)
-    return FileResponse(tiles, headers={"Cache-Control": "public, max-age=86400"} | NOSNIFF)
+    return FileResponse(tiles, headers=MAP_FILE_HEADERS)
 
 
 @assets.get("/map/fonts/{font}/{glyphs}")
@@ -457,27 +459,38 @@ async def fonts(request: Request, font: str, glyphs: str) -> Response:
     path = folder / font / glyphs
     if not path.is_file():
         return Response(status_code=404)
-    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"} | NOSNIFF)
+    return FileResponse(path, headers=MAP_FILE_HEADERS)
 
 
-def _fonts(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+@functools.cache
+def _fonts(folder: Path) -> frozenset[str]:
+    """The font names a glyph folder holds (read once: the folder is set at start-up)."""
+    return frozenset(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else frozenset()
+
+
+@functools.cache
+def _map_installed() -> bool:
+    """Whether MapLibre GL JS and pmtiles are there (`npm ci`; looked at once)."""
+    return all(ASSET_FILES[name].is_file() for name in MAP_FILES)
 
 
 def map_of(request: Request) -> dict[str, str] | None:
     """What the page's map needs (its tiles, glyphs and font), or None when there is no map: no extract,
     tilemaker missing or still building, or MapLibre not installed (`npm ci`)."""
     web = state.of(request)
-    if web.tiles.file() is None or not all(ASSET_FILES[name].is_file() for name in MAP_FILES):
+    if web.tiles.file() is None or not _map_installed():
         return None
     glyphs = web.services.settings.web.map_glyphs
-    font = next(iter(sorted(_fonts(glyphs))), "") if glyphs else ""
-    preferred = "Noto Sans Regular"
+    fonts = sorted(_fonts(glyphs)) if glyphs else []
+    font = PREFERRED_FONT if PREFERRED_FONT in fonts else next(iter(fonts), "")
     return {
         "tiles": "/map/streets.pmtiles",
         "glyphs": "/map/fonts/{fontstack}/{range}.pbf" if font else "",
-        "font": preferred if glyphs and preferred in _fonts(glyphs) else font,
+        "font": font,
     }
+
+
+PREFERRED_FONT = "Noto Sans Regular"  # for street names, when the glyph folder has it
 
 
 @router.post("/t/{token}/confirm", dependencies=[FROM_THIS_PAGE])
